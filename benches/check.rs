@@ -1,0 +1,2 @@
+//! Benchmarks (placeholder until the workload lands).
+fn main() {}

@@ -1,0 +1,138 @@
+//! The audit log: revisions, timestamps, actors and events.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Refusal;
+use crate::id::UserId;
+use crate::mutate::Op;
+
+/// The number of successful mutations applied to an engine.
+///
+/// Every successful mutation increases the revision by exactly one and
+/// returns the new value; a refused one leaves it unchanged.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+)]
+#[serde(transparent)]
+pub struct Revision(u64);
+
+impl Revision {
+    /// The revision of an empty engine.
+    pub const ZERO: Revision = Revision(0);
+
+    /// The revision as a number.
+    #[must_use]
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    pub(crate) fn next(self) -> Revision {
+        Revision(self.0.saturating_add(1))
+    }
+}
+
+impl fmt::Display for Revision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "r{}", self.0)
+    }
+}
+
+/// A caller-supplied point in time, in milliseconds since the Unix epoch.
+///
+/// The engine never reads a clock; the caller says when each mutation
+/// happens, which keeps replay deterministic.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+)]
+#[serde(transparent)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    /// A timestamp from milliseconds since the Unix epoch.
+    #[must_use]
+    pub const fn from_unix_millis(ms: i64) -> Timestamp {
+        Timestamp(ms)
+    }
+
+    /// Milliseconds since the Unix epoch.
+    #[must_use]
+    pub const fn as_unix_millis(self) -> i64 {
+        self.0
+    }
+}
+
+/// Who performs a mutation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Actor {
+    /// The trusted embedding application itself (bootstrapping, migrations).
+    /// Authority checks are skipped; integrity rules still hold.
+    System,
+    /// A user, whose authority the engine checks.
+    User(UserId),
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Actor::System => f.write_str("system"),
+            Actor::User(u) => write!(f, "{u}"),
+        }
+    }
+}
+
+/// What became of an attempted mutation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    /// Applied; the event's revision is the new revision.
+    Applied,
+    /// Refused; nothing changed.
+    Refused(Refusal),
+}
+
+/// One entry of the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Position in the log, from 0.
+    pub seq: u64,
+    /// The engine's revision after the attempt.
+    pub revision: Revision,
+    /// Who attempted it.
+    pub actor: Actor,
+    /// When, as the caller said.
+    pub at: Timestamp,
+    /// What was attempted.
+    pub op: Op,
+    /// Whether it was applied.
+    pub outcome: Outcome,
+}
+
+impl Event {
+    /// Whether the mutation was applied.
+    #[must_use]
+    pub fn applied(&self) -> bool {
+        matches!(self.outcome, Outcome::Applied)
+    }
+}

@@ -1,0 +1,349 @@
+//! The decision: [`Engine::check`], [`Engine::explain`] and
+//! [`Engine::check_batch`].
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::id::{ActionId, GrantId, ObjectId, PermissionId, RoleId, UserId};
+use crate::index::{mask_on, ObjMeta, UserIndex};
+use crate::Engine;
+
+/// The answer of [`Engine::check`].
+///
+/// Deliberately not a `bool`: `if engine.check(..) == Decision::Allow`
+/// reads unambiguously, and a decision cannot be confused with an unrelated
+/// flag. Every unknown subject, action or object yields `Deny`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Decision {
+    /// The subject may perform the action on the object.
+    Allow,
+    /// It may not (the default).
+    Deny,
+}
+
+impl Decision {
+    /// Whether this is [`Decision::Allow`].
+    #[inline]
+    #[must_use]
+    pub fn is_allow(self) -> bool {
+        matches!(self, Decision::Allow)
+    }
+}
+
+/// Who is asking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Subject {
+    /// A signed-in user.
+    User(UserId),
+    /// Nobody signed in.
+    Anonymous,
+}
+
+/// Why access was allowed: one path through the policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Reason {
+    /// The subject holds `role` through `grant`, and the role contains
+    /// `permission`, which allows the action on the object.
+    Role {
+        /// The grant (effective on the object given its bindings).
+        grant: GrantId,
+        /// The role granted.
+        role: RoleId,
+        /// The permission that matched.
+        permission: PermissionId,
+    },
+}
+
+/// Why access was denied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Denial {
+    /// The subject is not a known user.
+    UnknownSubject,
+    /// The action is not in the schema.
+    UnknownAction,
+    /// The object does not exist.
+    UnknownObject,
+    /// No grant of the subject covers the object with this action.
+    NoMatchingGrant,
+}
+
+/// The answer of [`Engine::explain`]: the decision and the paths that
+/// allowed it, or why nothing did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Response {
+    decision: Decision,
+    reasons: Vec<Reason>,
+    denial: Option<Denial>,
+}
+
+impl Response {
+    /// The decision, identical to [`Engine::check`]'s.
+    #[must_use]
+    pub fn decision(&self) -> Decision {
+        self.decision
+    }
+    /// Every path that allowed access (empty when denied).
+    #[must_use]
+    pub fn reasons(&self) -> &[Reason] {
+        &self.reasons
+    }
+    /// Why access was denied (`None` when allowed).
+    #[must_use]
+    pub fn denial(&self) -> Option<Denial> {
+        self.denial
+    }
+}
+
+impl Engine {
+    /// Decides whether `subject` may perform `action` on `object`.
+    ///
+    /// Never fails, never allocates, and reflects every mutation that has
+    /// returned. Unknown subjects, actions and objects are denied.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use accord::{Actor, Decision, Subject, Timestamp, presets};
+    ///
+    /// let mut engine = presets::arbiter().build()?;
+    /// let mut sys = engine.act(Actor::System, Timestamp::from_unix_millis(0));
+    /// let org = sys.create_org("Utility X")?.value;
+    /// sys.accept_terms(org)?;
+    /// let ann = sys.create_user(org, "ann@x.example")?.value;
+    /// let role = sys.engine().role_by_name(org, "Read all").unwrap();
+    /// sys.grant_role(ann, role, &[])?;
+    /// let site = sys.create_object(org, "sites", "plant", &[])?.value;
+    ///
+    /// let s = engine.schema();
+    /// let (read, delete) = (s.action("read").unwrap(), s.action("delete").unwrap());
+    /// assert_eq!(engine.check(Subject::User(ann), read, site), Decision::Allow);
+    /// assert_eq!(engine.check(Subject::User(ann), delete, site), Decision::Deny);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    #[inline]
+    pub fn check(
+        &self,
+        subject: Subject,
+        action: ActionId,
+        object: ObjectId,
+    ) -> Decision {
+        if self.allows(subject, action, object) {
+            Decision::Allow
+        } else {
+            Decision::Deny
+        }
+    }
+
+    #[inline]
+    fn allows(
+        &self,
+        subject: Subject,
+        action: ActionId,
+        object: ObjectId,
+    ) -> bool {
+        if action.as_usize() >= self.schema.action_count() {
+            return false;
+        }
+        let Some(meta) = self.index.object(object) else { return false };
+        let bit = 1u64 << (action.as_u32() & 63);
+        match subject {
+            Subject::User(u) => {
+                let Some(ui) = self.index.user(u) else { return false };
+                mask_on(&ui.unbound, object, meta) & bit != 0
+                    || (!ui.bound.is_empty()
+                        && self.bound_allows(ui, object, meta, bit))
+            }
+            Subject::Anonymous => false,
+        }
+    }
+
+    /// The role path through bound grants: the role allows the action and
+    /// the object lies at or under every binding.
+    #[cold]
+    fn bound_allows(
+        &self,
+        ui: &UserIndex,
+        object: ObjectId,
+        meta: ObjMeta,
+        bit: u64,
+    ) -> bool {
+        let Some(rec) = self.model.objects.get(object) else { return false };
+        ui.bound.iter().any(|(g, role)| {
+            let allowed = self
+                .index
+                .role(*role)
+                .is_some_and(|m| mask_on(m, object, meta) & bit != 0);
+            allowed
+                && self.model.grants.get(*g).is_some_and(|grant| {
+                    grant
+                        .bindings
+                        .iter()
+                        .all(|b| rec.is_at_or_under(object, *b))
+                })
+        })
+    }
+
+    /// Decides many queries at once, writing one decision per query into
+    /// `out` (which is cleared first). Reusing `out` across calls makes
+    /// the batch allocation-free.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use accord::{Decision, Subject, ObjectId, presets};
+    ///
+    /// let engine = presets::arbiter().build()?;
+    /// let read = engine.schema().action("read").unwrap();
+    /// let mut out = Vec::new();
+    /// engine.check_batch(&[(Subject::Anonymous, read, ObjectId::new(0)?)], &mut out);
+    /// assert_eq!(out, [Decision::Deny]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_batch(
+        &self,
+        queries: &[(Subject, ActionId, ObjectId)],
+        out: &mut Vec<Decision>,
+    ) {
+        out.clear();
+        out.extend(queries.iter().map(|(s, a, o)| self.check(*s, *a, *o)));
+    }
+
+    /// Decides like [`Engine::check`] and says why: every grant, role and
+    /// permission that allows the action, or the reason for denial.
+    ///
+    /// The reasons are found by scanning the subject's grants directly in
+    /// the policy store, independently of the index `check` reads.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use accord::{Actor, Denial, Reason, Subject, Timestamp, presets};
+    ///
+    /// let mut engine = presets::arbiter().build()?;
+    /// let mut sys = engine.act(Actor::System, Timestamp::from_unix_millis(0));
+    /// let org = sys.create_org("Utility X")?.value;
+    /// let ann = sys.create_user(org, "ann@x.example")?.value;
+    /// let site = sys.create_object(org, "sites", "plant", &[])?.value;
+    /// let read = engine.schema().action("read").unwrap();
+    ///
+    /// let r = engine.explain(Subject::User(ann), read, site);
+    /// assert_eq!(r.denial(), Some(Denial::NoMatchingGrant));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn explain(
+        &self,
+        subject: Subject,
+        action: ActionId,
+        object: ObjectId,
+    ) -> Response {
+        let decision = self.check(subject, action, object);
+        let mut reasons = Vec::new();
+        let denial = if self.schema.action_def(action).is_none() {
+            Some(Denial::UnknownAction)
+        } else if self.model.objects.get(object).is_none() {
+            Some(Denial::UnknownObject)
+        } else {
+            match subject {
+                Subject::User(u) if self.model.users.contains(u) => {
+                    self.role_reasons(u, action, object, &mut reasons);
+                    None
+                }
+                _ => Some(Denial::UnknownSubject),
+            }
+        };
+        let denial = match (decision, denial) {
+            (Decision::Allow, _) => None,
+            (Decision::Deny, Some(d)) => Some(d),
+            (Decision::Deny, None) => Some(Denial::NoMatchingGrant),
+        };
+        Response { decision, reasons, denial }
+    }
+
+    fn role_reasons(
+        &self,
+        user: UserId,
+        action: ActionId,
+        object: ObjectId,
+        out: &mut Vec<Reason>,
+    ) {
+        let m = &self.model;
+        let (Some(u), Some(obj)) = (m.users.get(user), m.objects.get(object))
+        else {
+            return;
+        };
+        for (role, g) in &u.grants {
+            let Some(grant) = m.grants.get(*g) else { continue };
+            if !grant.bindings.iter().all(|b| obj.is_at_or_under(object, *b)) {
+                continue;
+            }
+            let Some(r) = m.roles.get(*role) else { continue };
+            for p in &r.permissions {
+                let Some(perm) = m.permissions.get(*p) else { continue };
+                if perm.action == action
+                    && perm.covers(object, obj.ty, obj.org)
+                {
+                    out.push(Reason::Role {
+                        grant: *g,
+                        role: *role,
+                        permission: *p,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Renders a [`Response`] in words, naming roles, permissions and
+    /// organizations.
+    #[must_use]
+    pub fn render(&self, response: &Response) -> String {
+        let mut s = String::new();
+        match response.decision {
+            Decision::Allow => s.push_str("allow"),
+            Decision::Deny => s.push_str("deny"),
+        }
+        for reason in &response.reasons {
+            match reason {
+                Reason::Role { role, permission, grant } => {
+                    let r = self.model.roles.get(*role);
+                    let org = r
+                        .and_then(|r| self.model.orgs.get(r.org))
+                        .map_or("?", |o| o.name.as_str());
+                    let rname = r.map_or("?", |r| r.name.as_str());
+                    let pname = self
+                        .model
+                        .permissions
+                        .get(*permission)
+                        .map_or("?", |p| p.name.as_str());
+                    let _ = write!(
+                        s,
+                        "; via role `{rname}` of `{org}`, permission `{pname}`"
+                    );
+                    let bound = self
+                        .model
+                        .grants
+                        .get(*grant)
+                        .is_some_and(|g| !g.bindings.is_empty());
+                    if bound {
+                        s.push_str(" (bound grant)");
+                    }
+                }
+            }
+        }
+        if let Some(d) = response.denial {
+            let why = match d {
+                Denial::UnknownSubject => "unknown subject",
+                Denial::UnknownAction => "unknown action",
+                Denial::UnknownObject => "unknown object",
+                Denial::NoMatchingGrant => "no grant allows it",
+            };
+            let _ = write!(s, ": {why}");
+        }
+        s
+    }
+}

@@ -1,0 +1,335 @@
+//! The [`Engine`], its [`Builder`] and [`Config`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{Event, Revision};
+use crate::error::SchemaError;
+use crate::id::{
+    GrantId, ObjectId, OrgId, PermissionId, RoleId, TypeId, UserId,
+};
+use crate::index::Index;
+use crate::model::{
+    email_key, Grant, Model, Object, Org, Permission, Role, User,
+};
+use crate::schema::Schema;
+
+/// Sizes that bound the cost of `check` and of each mutation. Exceeding one
+/// is a typed [`ErrorKind::Limit`](crate::ErrorKind::Limit) error when the
+/// policy changes; `check` itself never fails.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Direct parents per object. Default 16.
+    pub max_parents: usize,
+    /// Ancestors (transitive) per object. Default 64.
+    pub max_ancestors: usize,
+    /// Bindings per role grant. Default 8.
+    pub max_bindings: usize,
+    /// Role grants per user. Default 256.
+    pub max_grants_per_user: usize,
+    /// Permissions per role. Default 4,096.
+    pub max_permissions_per_role: usize,
+    /// Objects in one permission's explicit list. Default 65,536.
+    pub max_objects_per_permission: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_parents: 16,
+            max_ancestors: 64,
+            max_bindings: 8,
+            max_grants_per_user: 256,
+            max_permissions_per_role: 4096,
+            max_objects_per_permission: 65_536,
+        }
+    }
+}
+
+/// Behaviour settings of an engine. Presets choose these to reproduce
+/// their source system.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Config {
+    /// A role can only be granted to users whose organization accepted the
+    /// terms of use. New organizations start without acceptance when this
+    /// is on. Default off.
+    pub require_terms: bool,
+    /// Every role created by a user gets a permission to `read` itself, so
+    /// its holders (also external ones) can see it. Default off.
+    pub role_self_read: bool,
+    /// Every new user gets a personal default role allowing `read` on the
+    /// user itself and on that role. Default off.
+    pub personal_roles: bool,
+    /// Size limits.
+    pub limits: Limits,
+}
+
+/// Builds an [`Engine`] from a [`Schema`] and a [`Config`].
+///
+/// # Example
+///
+/// ```
+/// use accord::{Builder, Config, Schema};
+///
+/// let schema = Schema::builder().object_type("site").build()?;
+/// let engine = Builder::new(schema).config(Config::default()).build()?;
+/// assert_eq!(engine.revision().get(), 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Builder {
+    schema: Result<Schema, SchemaError>,
+    config: Config,
+}
+
+impl Builder {
+    /// A builder for an engine over `schema` with the default config.
+    #[must_use]
+    pub fn new(schema: Schema) -> Builder {
+        Builder { schema: Ok(schema), config: Config::default() }
+    }
+
+    pub(crate) fn from_result(schema: Result<Schema, SchemaError>) -> Self {
+        Builder { schema, config: Config::default() }
+    }
+
+    /// Replaces the whole config.
+    #[must_use]
+    pub fn config(mut self, config: Config) -> Builder {
+        self.config = config;
+        self
+    }
+
+    /// Changes the config in place.
+    #[must_use]
+    pub fn configure(mut self, f: impl FnOnce(&mut Config)) -> Builder {
+        f(&mut self.config);
+        self
+    }
+
+    /// The schema being built on (`None` if it failed to build).
+    #[must_use]
+    pub fn schema(&self) -> Option<&Schema> {
+        self.schema.as_ref().ok()
+    }
+
+    /// Builds an empty engine (revision 0).
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the schema does not hold its invariants (only
+    /// possible for a schema that was deserialized rather than built).
+    pub fn build(self) -> Result<Engine, SchemaError> {
+        let schema = self.schema?;
+        schema.validate()?;
+        Ok(Engine {
+            schema,
+            config: self.config,
+            model: Model::default(),
+            index: Index::default(),
+            log: Vec::new(),
+            revision: Revision::ZERO,
+        })
+    }
+}
+
+/// The policy engine: a validated policy store, the index `check` reads,
+/// and the audit log.
+///
+/// # Synchronization and cloning
+///
+/// `Engine` is `Send + Sync` and holds no interior mutability: every query
+/// (`check`, `explain`, …) takes `&self` and every mutation goes through
+/// [`Engine::act`], which takes `&mut self`. Share one engine between
+/// threads behind a `RwLock` (many concurrent readers, one writer), or
+/// clone it to take a consistent snapshot. A query never observes a
+/// half-applied mutation: a mutation either returns `Ok` with everything
+/// applied and indexed, or `Err` with nothing changed.
+///
+/// # Example
+///
+/// ```
+/// use accord::{Actor, Decision, Subject, Timestamp, presets};
+///
+/// let mut engine = presets::arbiter().build()?;
+/// let t = Timestamp::from_unix_millis(1_700_000_000_000);
+/// let mut sys = engine.act(Actor::System, t);
+/// let org = sys.create_org("Utility X")?.value;
+/// let alice = sys.create_user(org, "alice@utility.example")?.value;
+/// let read_all = sys.engine().role_by_name(org, "Read all").unwrap();
+/// sys.accept_terms(org)?;
+/// sys.grant_role(alice, read_all, &[])?;
+/// let site = sys.create_object(org, "sites", "plant-x", &[])?.value;
+///
+/// let read = engine.schema().action("read").unwrap();
+/// assert_eq!(engine.check(Subject::User(alice), read, site), Decision::Allow);
+/// assert_eq!(engine.check(Subject::Anonymous, read, site), Decision::Deny);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Engine {
+    pub(crate) schema: Schema,
+    pub(crate) config: Config,
+    pub(crate) model: Model,
+    pub(crate) index: Index,
+    pub(crate) log: Vec<Event>,
+    pub(crate) revision: Revision,
+}
+
+impl Engine {
+    /// Starts building an engine over `schema`.
+    #[must_use]
+    pub fn builder(schema: Schema) -> Builder {
+        Builder::new(schema)
+    }
+
+    /// The schema.
+    #[must_use]
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The config.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The current revision: the number of successful mutations so far.
+    #[must_use]
+    pub fn revision(&self) -> Revision {
+        self.revision
+    }
+
+    /// The audit log: every mutation attempted, allowed or refused, in
+    /// order.
+    #[must_use]
+    pub fn events(&self) -> &[Event] {
+        &self.log
+    }
+
+    /// Rebuilds the index from the policy store from scratch and compares
+    /// it with the incrementally maintained one. Always `true` unless the
+    /// engine has a bug; exposed for tests and fuzzers.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn index_is_consistent(&self) -> bool {
+        Index::build(&self.model).same_as(&self.index)
+    }
+
+    /// An organization.
+    #[must_use]
+    pub fn org(&self, id: OrgId) -> Option<&Org> {
+        self.model.orgs.get(id)
+    }
+
+    /// Finds an organization by name.
+    #[must_use]
+    pub fn org_by_name(&self, name: &str) -> Option<OrgId> {
+        let name = crate::Name::new(name).ok()?;
+        self.model.org_names.get(&name).copied()
+    }
+
+    /// Every organization.
+    pub fn orgs(&self) -> impl Iterator<Item = (OrgId, &Org)> {
+        self.model.orgs.iter()
+    }
+
+    /// A user.
+    #[must_use]
+    pub fn user(&self, id: UserId) -> Option<&User> {
+        self.model.users.get(id)
+    }
+
+    /// Finds a user by e-mail, case-insensitively.
+    #[must_use]
+    pub fn user_by_email(&self, email: &str) -> Option<UserId> {
+        self.model.emails.get(&email_key(email)).copied()
+    }
+
+    /// Every user.
+    pub fn users(&self) -> impl Iterator<Item = (UserId, &User)> {
+        self.model.users.iter()
+    }
+
+    /// An object.
+    #[must_use]
+    pub fn object(&self, id: ObjectId) -> Option<&Object> {
+        self.model.objects.get(id)
+    }
+
+    /// Finds an object by type and key.
+    #[must_use]
+    pub fn object_by_key(&self, ty: TypeId, key: &str) -> Option<ObjectId> {
+        let key = crate::Name::new(key).ok()?;
+        self.model.object_keys.get(&(ty, key)).copied()
+    }
+
+    /// Every object.
+    pub fn objects(&self) -> impl Iterator<Item = (ObjectId, &Object)> {
+        self.model.objects.iter()
+    }
+
+    /// A role.
+    #[must_use]
+    pub fn role(&self, id: RoleId) -> Option<&Role> {
+        self.model.roles.get(id)
+    }
+
+    /// Finds a role by organization and name.
+    #[must_use]
+    pub fn role_by_name(&self, org: OrgId, name: &str) -> Option<RoleId> {
+        let name = crate::Name::new(name).ok()?;
+        self.model.role_names.get(&(org, name)).copied()
+    }
+
+    /// Every role.
+    pub fn roles(&self) -> impl Iterator<Item = (RoleId, &Role)> {
+        self.model.roles.iter()
+    }
+
+    /// A permission.
+    #[must_use]
+    pub fn permission(&self, id: PermissionId) -> Option<&Permission> {
+        self.model.permissions.get(id)
+    }
+
+    /// Every permission.
+    pub fn permissions(
+        &self,
+    ) -> impl Iterator<Item = (PermissionId, &Permission)> {
+        self.model.permissions.iter()
+    }
+
+    /// A role grant.
+    #[must_use]
+    pub fn grant(&self, id: GrantId) -> Option<&Grant> {
+        self.model.grants.get(id)
+    }
+
+    /// Every role grant.
+    pub fn grants(&self) -> impl Iterator<Item = (GrantId, &Grant)> {
+        self.model.grants.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_traits<T: Send + Sync + std::panic::UnwindSafe + 'static>() {}
+
+    #[test]
+    fn oibits() {
+        assert_traits::<Engine>();
+        assert_traits::<Builder>();
+        assert_traits::<Schema>();
+        assert_traits::<crate::MutationError>();
+        assert_traits::<crate::SchemaError>();
+        assert_traits::<crate::NameError>();
+        assert_traits::<crate::IdError>();
+    }
+}

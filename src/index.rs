@@ -1,0 +1,289 @@
+//! The index `check` reads, kept up to date incrementally.
+//!
+//! # Design
+//!
+//! Each role is compiled into a small hash map from a *scope key* to a
+//! 64-bit mask of actions:
+//!
+//! * `Type(org, type)` — from applies-to-all permissions: the actions hold
+//!   on every object of `type` owned by `org`;
+//! * `Object(id)` — from explicit object lists.
+//!
+//! Each user's *unbound* grants are merged into one such map, so the role
+//! path of `check` costs two probes of one small, user-local map, whatever
+//! the size of the policy. Bound grants are rare; they are kept as a short
+//! list per user and tested against the object's ancestor set.
+//!
+//! A mutation marks the roles and users it touched; only their maps are
+//! rebuilt (a permission change reaches the roles that contain it and then
+//! their grantees). Nothing is ever rebuilt globally.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::id::{GrantId, ObjectId, OrgId, RoleId, TypeId, UserId};
+use crate::model::{Dirty, Model};
+
+/// A fast hasher for the engine's 64-bit keys (a 64-bit finalizer in the
+/// style of MurmurHash3's `fmix64`). Keys are engine-generated integers,
+/// never attacker-chosen strings, so flooding resistance is not needed.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^= x >> 33;
+        x
+    }
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b))
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, v: u64) {
+        self.0 = self.0.rotate_left(29) ^ v;
+    }
+
+    #[inline]
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+}
+
+/// Hash builder for [`KeyHasher`].
+pub(crate) type KeyBuild = BuildHasherDefault<KeyHasher>;
+
+/// A map from scope keys to action masks.
+pub(crate) type ScopeMap = HashMap<u64, u64, KeyBuild>;
+
+const TYPE_TAG: u64 = 1 << 63;
+
+/// Scope key of every object of `ty` owned by `org`.
+#[inline]
+pub(crate) fn type_key(org: OrgId, ty: TypeId) -> u64 {
+    TYPE_TAG | (u64::from(org.as_u32()) << 32) | u64::from(ty.as_u32())
+}
+
+/// Scope key of one object.
+#[inline]
+pub(crate) fn object_key(object: ObjectId) -> u64 {
+    u64::from(object.as_u32())
+}
+
+/// Decodes a scope key.
+pub(crate) enum Scope {
+    Type(OrgId, TypeId),
+    Object(ObjectId),
+}
+
+pub(crate) fn decode(key: u64) -> Option<Scope> {
+    if key & TYPE_TAG != 0 {
+        let org = OrgId::from_raw(((key >> 32) & 0x7fff_ffff) as u32)?;
+        let ty = TypeId::from_raw((key & 0xffff_ffff) as u32)?;
+        Some(Scope::Type(org, ty))
+    } else {
+        Some(Scope::Object(ObjectId::from_raw(key as u32)?))
+    }
+}
+
+/// What `check` needs of an object, packed densely.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ObjMeta {
+    pub(crate) ty: TypeId,
+    pub(crate) org: OrgId,
+    pub(crate) live: bool,
+}
+
+const DEAD: ObjMeta =
+    ObjMeta { ty: TypeId::MAX, org: OrgId::MAX, live: false };
+
+/// What `check` needs of a user.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct UserIndex {
+    pub(crate) live: bool,
+    pub(crate) org: Option<OrgId>,
+    /// Union of the compiled maps of the user's unbound grants.
+    pub(crate) unbound: ScopeMap,
+    /// The user's bound grants.
+    pub(crate) bound: Vec<(GrantId, RoleId)>,
+}
+
+/// The whole index.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Index {
+    pub(crate) objects: Vec<ObjMeta>,
+    pub(crate) users: Vec<UserIndex>,
+    pub(crate) roles: Vec<ScopeMap>,
+}
+
+impl Index {
+    /// Builds the index of a whole model (used once, when loading).
+    pub(crate) fn build(model: &Model) -> Index {
+        let mut index = Index::default();
+        let mut dirty = Dirty::default();
+        dirty.objects.extend(
+            (0..model.objects.len_slots())
+                .filter_map(|i| ObjectId::new(i).ok()),
+        );
+        dirty.roles.extend(
+            (0..model.roles.len_slots()).filter_map(|i| RoleId::new(i).ok()),
+        );
+        dirty.users.extend(
+            (0..model.users.len_slots()).filter_map(|i| UserId::new(i).ok()),
+        );
+        index.refresh(model, dirty);
+        index
+    }
+
+    /// Rebuilds the entries of everything marked dirty.
+    pub(crate) fn refresh(&mut self, model: &Model, mut dirty: Dirty) {
+        for o in &dirty.objects {
+            let meta = match model.objects.get(*o) {
+                Some(r) => ObjMeta { ty: r.ty, org: r.org, live: true },
+                None => DEAD,
+            };
+            let i = o.as_usize();
+            if self.objects.len() <= i {
+                self.objects.resize(i + 1, DEAD);
+            }
+            if let Some(slot) = self.objects.get_mut(i) {
+                *slot = meta;
+            }
+        }
+        for r in &dirty.roles {
+            let map = compile_role(model, *r);
+            let i = r.as_usize();
+            if self.roles.len() <= i {
+                self.roles.resize_with(i + 1, ScopeMap::default);
+            }
+            if let Some(slot) = self.roles.get_mut(i) {
+                *slot = map;
+            }
+            if let Some(role) = model.roles.get(*r) {
+                for g in &role.grants {
+                    if let Some(grant) = model.grants.get(*g) {
+                        dirty.users.insert(grant.user);
+                    }
+                }
+            }
+        }
+        for u in &dirty.users {
+            let entry = self.compile_user(model, *u);
+            let i = u.as_usize();
+            if self.users.len() <= i {
+                self.users.resize_with(i + 1, UserIndex::default);
+            }
+            if let Some(slot) = self.users.get_mut(i) {
+                *slot = entry;
+            }
+        }
+    }
+
+    fn compile_user(&self, model: &Model, u: UserId) -> UserIndex {
+        let Some(user) = model.users.get(u) else {
+            return UserIndex::default();
+        };
+        let mut unbound = ScopeMap::default();
+        let mut bound = Vec::new();
+        for (role, g) in &user.grants {
+            let Some(grant) = model.grants.get(*g) else { continue };
+            if !grant.bindings.is_empty() {
+                bound.push((*g, *role));
+                continue;
+            }
+            if let Some(map) = self.roles.get(role.as_usize()) {
+                for (k, m) in map {
+                    *unbound.entry(*k).or_insert(0) |= m;
+                }
+            }
+        }
+        unbound.shrink_to_fit();
+        UserIndex { live: true, org: Some(user.org), unbound, bound }
+    }
+
+    /// Whether two indexes give the same answers for every handle
+    /// (slots past the end of one vector count as dead or empty).
+    pub(crate) fn same_as(&self, other: &Index) -> bool {
+        fn same<T: PartialEq>(a: &[T], b: &[T], empty: &T) -> bool {
+            let n = a.len().max(b.len());
+            (0..n).all(|i| {
+                a.get(i).unwrap_or(empty) == b.get(i).unwrap_or(empty)
+            })
+        }
+        same(&self.objects, &other.objects, &DEAD)
+            && same(&self.users, &other.users, &UserIndex::default())
+            && same(&self.roles, &other.roles, &ScopeMap::default())
+    }
+
+    #[inline]
+    pub(crate) fn object(&self, o: ObjectId) -> Option<ObjMeta> {
+        self.objects.get(o.as_usize()).copied().filter(|m| m.live)
+    }
+
+    #[inline]
+    pub(crate) fn user(&self, u: UserId) -> Option<&UserIndex> {
+        self.users.get(u.as_usize()).filter(|x| x.live)
+    }
+
+    #[inline]
+    pub(crate) fn role(&self, r: RoleId) -> Option<&ScopeMap> {
+        self.roles.get(r.as_usize())
+    }
+}
+
+/// Looks up the actions a scope map allows on an object.
+#[inline]
+pub(crate) fn mask_on(map: &ScopeMap, object: ObjectId, meta: ObjMeta) -> u64 {
+    let by_type =
+        map.get(&type_key(meta.org, meta.ty)).copied().unwrap_or_default();
+    let by_object = map.get(&object_key(object)).copied().unwrap_or_default();
+    by_type | by_object
+}
+
+fn compile_role(model: &Model, r: RoleId) -> ScopeMap {
+    let mut map = ScopeMap::default();
+    let Some(role) = model.roles.get(r) else { return map };
+    for p in &role.permissions {
+        let Some(perm) = model.permissions.get(*p) else { continue };
+        let bit = 1u64 << (perm.action.as_u32() & 63);
+        if perm.applies_to_all {
+            *map.entry(type_key(perm.org, perm.ty)).or_insert(0) |= bit;
+        } else {
+            for o in &perm.objects {
+                *map.entry(object_key(*o)).or_insert(0) |= bit;
+            }
+        }
+    }
+    map.shrink_to_fit();
+    map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip() {
+        let org = OrgId::new(123_456).unwrap();
+        let ty = TypeId::new(7).unwrap();
+        match decode(type_key(org, ty)) {
+            Some(Scope::Type(o, t)) => assert_eq!((o, t), (org, ty)),
+            _ => panic!("expected a type key"),
+        }
+        let obj = ObjectId::new(2_000_000_000).unwrap();
+        match decode(object_key(obj)) {
+            Some(Scope::Object(o)) => assert_eq!(o, obj),
+            _ => panic!("expected an object key"),
+        }
+        assert_ne!(type_key(org, ty), object_key(obj));
+    }
+}

@@ -1,0 +1,139 @@
+/*!
+An embeddable policy engine for platforms that hold other people's data.
+
+# Overview
+
+`accord` keeps a policy — organizations, users, roles, permissions, objects
+and grants — and answers [`Engine::check`]`(subject, action, object)` with a
+[`Decision`]. The answer is read from an index that every mutation keeps up
+to date incrementally, so `check` costs a few array accesses and two probes
+of a small per-user hash map, never allocates, and reflects every mutation
+that has returned.
+
+Changes to the policy are themselves authorized by the engine: each
+mutation names an [`Actor`], is checked against the same policy, is
+validated, and is recorded in an audit log with the revision it produced —
+or is refused with a typed [`MutationError`] and changes nothing.
+
+# Quick start
+
+```
+use accord::{Actor, Decision, Subject, Timestamp, presets};
+
+let mut engine = presets::arbiter().build()?;
+let t = Timestamp::from_unix_millis(1_700_000_000_000);
+let mut sys = engine.act(Actor::System, t);
+
+// An organization arrives with its default roles.
+let utility = sys.create_org("Utility X")?.value;
+sys.accept_terms(utility)?;
+let admin = sys.create_user(utility, "admin@utility.example")?.value;
+let admin_role = sys.engine()
+    .role_by_name(utility, "Administer data access controls").unwrap();
+let create = sys.engine().role_by_name(utility, "Create metadata").unwrap();
+sys.grant_role(admin, admin_role, &[])?;
+sys.grant_role(admin, create, &[])?;
+
+// The administrator works as themself from now on.
+let mut adm = engine.act(Actor::User(admin), t);
+let site = adm.create_object(utility, "sites", "plant-x", &[])?.value;
+let role = adm.create_role(utility, "Read plant X", "plant X for partners")?.value;
+let perm = adm.create_permission_for(utility, "Read site X", "read", "sites", &[site]);
+// Reading the site needs `read` on it, which the administrator lacks.
+assert!(perm.unwrap_err().is_denied());
+
+let read = engine.schema().action("read").unwrap();
+assert_eq!(engine.check(Subject::User(admin), read, site), Decision::Deny);
+# let _ = role;
+# Ok::<(), Box<dyn std::error::Error>>(())
+```
+
+# Concepts
+
+* **Schema** ([`Schema`]): the object types and actions of the application.
+  Each action declares the [`Threshold`] a share must meet to reach it and
+  whether it is administrative. `users`, `roles` and `permissions` are
+  built-in object types, so authority over the policy is decided by the
+  same `check` as authority over data.
+* **Organization**: owns users, roles, permissions and objects; created
+  with the schema's default roles.
+* **User**: belongs to exactly one organization.
+* **Object**: typed, owned by one organization, with parents forming a DAG
+  (site → observation). Cycles are refused.
+* **Permission**: one action on one object type, either *applies to all*
+  (every current and future object of the type owned by the permission's
+  organization) or an explicit list of objects of that organization.
+  Immutable once created, apart from its list.
+* **Role**: a set of permissions of one organization.
+* **Grant**: a user holding a role, optionally *bound* to objects: a bound
+  grant is effective only on objects at or under every binding. A role can
+  require bindings of given types.
+* **Administrative** permissions (any action but `read` on the policy
+  types, or an action declared administrative) never reach users of
+  another organization: a role holding one cannot be granted outside, and
+  one cannot be added to a role granted outside.
+
+# Thread safety
+
+[`Engine`] is `Send + Sync`. Queries take `&self`; mutations take
+`&mut self`. Put it behind a `RwLock` to serve concurrent readers with one
+writer; see "Synchronization and cloning" on [`Engine`].
+
+# Serialization
+
+Every record, [`Op`] and audit [`Event`] implements serde's traits, with
+`deny_unknown_fields`. The audit log's applied events, replayed in order
+on an empty engine with the same schema, reproduce the same state.
+
+# Performance
+
+`check` for a user reads the object's type and owner from a dense array,
+then probes the user's merged scope map twice: once for "every object of
+this type in this organization" and once for "this object". Bound grants
+(rare) are tested against the object's precomputed ancestor set. A
+mutation rebuilds only the map entries of the roles and users it touched.
+Figures and the commands that produce them are in `BENCHMARKS.md`.
+
+# Crate features
+
+No optional features yet: `serde` support is always on.
+*/
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
+#![deny(rustdoc::broken_intra_doc_links)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod audit;
+mod decision;
+mod engine;
+pub mod error;
+mod id;
+mod index;
+mod model;
+mod mutate;
+pub mod presets;
+mod query;
+pub mod schema;
+
+pub use crate::audit::{Actor, Event, Outcome, Revision, Timestamp};
+pub use crate::decision::{Decision, Denial, Reason, Response, Subject};
+pub use crate::engine::{Builder, Config, Engine, Limits};
+pub use crate::error::{
+    ErrorKind, IdError, MutationError, NameError, Refusal, SchemaError,
+};
+pub use crate::id::{
+    ActionId, GrantId, Ident, Name, ObjectId, OrgId, PermissionId, RoleId,
+    TypeId, UserId, MAX_IDENT_LEN, MAX_NAME_LEN,
+};
+pub use crate::model::{
+    Grant, Object, ObjectKind, Org, Permission, Role, User,
+};
+pub use crate::mutate::{Mutator, Op, Receipt};
+pub use crate::query::{ActionSet, RoleGrantee};
+pub use crate::schema::{ActionSpec, Level, Schema, SchemaBuilder, Threshold};
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,687 @@
+//! Authorized, validated, audited changes to the policy.
+//!
+//! Every change is an [`Op`] applied by an [`Actor`] at a caller-supplied
+//! [`Timestamp`]. [`Engine::act`] returns a [`Mutator`] whose methods build
+//! the op, authorize it with the engine's own `check`, validate it, apply
+//! it, update the index for exactly the records it touched, and append an
+//! [`Event`](crate::Event) to the audit log — or refuse it with a typed
+//! [`MutationError`], change nothing, and log the refusal.
+
+mod handlers;
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{Actor, Event, Outcome, Revision, Timestamp};
+use crate::error::{ErrorKind, MutationError, Refusal};
+use crate::id::{GrantId, ObjectId, OrgId, PermissionId, RoleId, UserId};
+use crate::Engine;
+
+/// One mutation, as recorded in the audit log.
+///
+/// Strings are kept as given, so a refused attempt with an invalid name is
+/// logged faithfully; they are validated when the op is applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Op {
+    /// Create an organization with the schema's default roles.
+    CreateOrg {
+        /// Unique name.
+        name: String,
+    },
+    /// Delete an organization and everything it owns.
+    DeleteOrg {
+        /// The organization.
+        org: OrgId,
+    },
+    /// Record that an organization accepted the terms of use.
+    AcceptTerms {
+        /// The organization.
+        org: OrgId,
+    },
+    /// Create a user in an organization.
+    CreateUser {
+        /// The organization.
+        org: OrgId,
+        /// Unique (case-insensitively) e-mail.
+        email: String,
+    },
+    /// Delete a user, its grants and its personal role.
+    DeleteUser {
+        /// The user.
+        user: UserId,
+    },
+    /// Make a user a platform administrator, or not.
+    SetPlatformAdmin {
+        /// The user.
+        user: UserId,
+        /// The new flag.
+        admin: bool,
+    },
+    /// Create a data object.
+    CreateObject {
+        /// The owning organization.
+        org: OrgId,
+        /// The object type's name.
+        object_type: String,
+        /// The application's key, unique within the type.
+        key: String,
+        /// The parents.
+        parents: Vec<ObjectId>,
+    },
+    /// Delete a data object and the descendants left without a parent.
+    DeleteObject {
+        /// The object.
+        object: ObjectId,
+    },
+    /// Add a parent to an object.
+    LinkObject {
+        /// The child.
+        child: ObjectId,
+        /// The new parent.
+        parent: ObjectId,
+    },
+    /// Remove a parent from an object.
+    UnlinkObject {
+        /// The child.
+        child: ObjectId,
+        /// The parent to remove.
+        parent: ObjectId,
+    },
+    /// Create a role.
+    CreateRole {
+        /// The owning organization.
+        org: OrgId,
+        /// Name, unique in the organization.
+        name: String,
+        /// Description.
+        description: String,
+        /// Names of object types a grant of the role must be bound to.
+        required_bindings: Vec<String>,
+    },
+    /// Delete a role and its grants.
+    DeleteRole {
+        /// The role.
+        role: RoleId,
+    },
+    /// Create a permission.
+    CreatePermission {
+        /// The owning organization.
+        org: OrgId,
+        /// Name (description).
+        name: String,
+        /// The action's name.
+        action: String,
+        /// The object type's name.
+        object_type: String,
+        /// Whether it covers all current and future objects of the type.
+        applies_to_all: bool,
+        /// The initial explicit object list.
+        objects: Vec<ObjectId>,
+    },
+    /// Delete a permission.
+    DeletePermission {
+        /// The permission.
+        permission: PermissionId,
+    },
+    /// Add an object to a permission's explicit list.
+    AddObjectToPermission {
+        /// The permission.
+        permission: PermissionId,
+        /// The object.
+        object: ObjectId,
+    },
+    /// Remove an object from a permission's explicit list.
+    RemoveObjectFromPermission {
+        /// The permission.
+        permission: PermissionId,
+        /// The object.
+        object: ObjectId,
+    },
+    /// Add a permission to a role.
+    AddPermissionToRole {
+        /// The role.
+        role: RoleId,
+        /// The permission.
+        permission: PermissionId,
+    },
+    /// Remove a permission from a role.
+    RemovePermissionFromRole {
+        /// The role.
+        role: RoleId,
+        /// The permission.
+        permission: PermissionId,
+    },
+    /// Grant a role to a user, optionally bound to objects.
+    GrantRole {
+        /// The grantee.
+        user: UserId,
+        /// The role.
+        role: RoleId,
+        /// The bindings.
+        bindings: Vec<ObjectId>,
+    },
+    /// Revoke a role from a user.
+    RevokeRole {
+        /// The grantee.
+        user: UserId,
+        /// The role.
+        role: RoleId,
+    },
+}
+
+impl Op {
+    /// A short human name of the operation, e.g. `grant role`.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::CreateOrg { .. } => "create organization",
+            Op::DeleteOrg { .. } => "delete organization",
+            Op::AcceptTerms { .. } => "accept terms",
+            Op::CreateUser { .. } => "create user",
+            Op::DeleteUser { .. } => "delete user",
+            Op::SetPlatformAdmin { .. } => "set platform administrator",
+            Op::CreateObject { .. } => "create object",
+            Op::DeleteObject { .. } => "delete object",
+            Op::LinkObject { .. } => "link object",
+            Op::UnlinkObject { .. } => "unlink object",
+            Op::CreateRole { .. } => "create role",
+            Op::DeleteRole { .. } => "delete role",
+            Op::CreatePermission { .. } => "create permission",
+            Op::DeletePermission { .. } => "delete permission",
+            Op::AddObjectToPermission { .. } => "add object to permission",
+            Op::RemoveObjectFromPermission { .. } => {
+                "remove object from permission"
+            }
+            Op::AddPermissionToRole { .. } => "add permission to role",
+            Op::RemovePermissionFromRole { .. } => {
+                "remove permission from role"
+            }
+            Op::GrantRole { .. } => "grant role",
+            Op::RevokeRole { .. } => "revoke role",
+        }
+    }
+}
+
+/// What an applied op created, if anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Created {
+    Nothing,
+    Org(OrgId),
+    User(UserId),
+    Object(ObjectId),
+    Role(RoleId),
+    Permission(PermissionId),
+    Grant(GrantId),
+}
+
+/// The result of a successful mutation: its value (usually the handle of
+/// what it created) and the engine's new revision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Receipt<T> {
+    /// What the mutation produced.
+    pub value: T,
+    /// The engine's revision after the mutation.
+    pub revision: Revision,
+}
+
+impl Engine {
+    /// Starts mutations by `actor` at time `at`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use accord::{Actor, Timestamp, presets};
+    ///
+    /// let mut engine = presets::arbiter().build()?;
+    /// let t = Timestamp::from_unix_millis(0);
+    /// let receipt = engine.act(Actor::System, t).create_org("Utility X")?;
+    /// assert_eq!(receipt.revision.get(), 1);
+    /// assert_eq!(engine.events().len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn act(&mut self, actor: Actor, at: Timestamp) -> Mutator<'_> {
+        Mutator { engine: self, actor, at }
+    }
+
+    /// Applies one op by `actor` at `at`, logging the attempt.
+    ///
+    /// # Errors
+    ///
+    /// Returns the reason the op was refused; the engine is then unchanged
+    /// apart from the refusal appended to the audit log.
+    pub fn apply(
+        &mut self,
+        actor: Actor,
+        at: Timestamp,
+        op: Op,
+    ) -> Result<Revision, MutationError> {
+        self.apply_inner(actor, at, op).map(|(r, _)| r)
+    }
+
+    pub(crate) fn apply_inner(
+        &mut self,
+        actor: Actor,
+        at: Timestamp,
+        op: Op,
+    ) -> Result<(Revision, Created), MutationError> {
+        let result = self.execute(actor, &op);
+        let seq = self.log.len() as u64;
+        let outcome = match &result {
+            Ok(_) => {
+                self.revision = self.revision.next();
+                Outcome::Applied
+            }
+            Err(e) => Outcome::Refused(Refusal::from(e)),
+        };
+        let revision = self.revision;
+        self.log.push(Event { seq, revision, actor, at, op, outcome });
+        result.map(|c| (revision, c))
+    }
+}
+
+/// Mutations by one actor at one time; see [`Engine::act`].
+///
+/// Each method applies one [`Op`] and returns a [`Receipt`], or the
+/// [`MutationError`] that refused it.
+#[derive(Debug)]
+pub struct Mutator<'a> {
+    engine: &'a mut Engine,
+    actor: Actor,
+    at: Timestamp,
+}
+
+macro_rules! expect_created {
+    ($self:ident, $op:expr, $variant:ident) => {{
+        let (revision, created) =
+            $self.engine.apply_inner($self.actor, $self.at, $op)?;
+        match created {
+            Created::$variant(value) => Ok(Receipt { value, revision }),
+            _ => Err(MutationError::from(ErrorKind::Invalid {
+                reason: "operation created nothing".to_owned(),
+            })),
+        }
+    }};
+}
+
+impl Mutator<'_> {
+    /// The engine, for lookups between mutations.
+    #[must_use]
+    pub fn engine(&self) -> &Engine {
+        self.engine
+    }
+
+    fn unit(&mut self, op: Op) -> Result<Receipt<()>, MutationError> {
+        let (revision, _) =
+            self.engine.apply_inner(self.actor, self.at, op)?;
+        Ok(Receipt { value: (), revision })
+    }
+
+    /// Creates an organization with the schema's default roles. Platform
+    /// administrators and `System` only.
+    ///
+    /// # Errors
+    ///
+    /// Refused if the actor is not a platform administrator, the name is
+    /// invalid or taken.
+    pub fn create_org(
+        &mut self,
+        name: &str,
+    ) -> Result<Receipt<OrgId>, MutationError> {
+        expect_created!(self, Op::CreateOrg { name: name.to_owned() }, Org)
+    }
+
+    /// Deletes an organization with its users, roles, permissions and
+    /// objects. Platform administrators and `System` only.
+    ///
+    /// # Errors
+    ///
+    /// Refused if the actor is not a platform administrator or the
+    /// organization does not exist.
+    pub fn delete_org(
+        &mut self,
+        org: OrgId,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::DeleteOrg { org })
+    }
+
+    /// Records that an organization accepted the terms of use. Platform
+    /// administrators and `System` only.
+    ///
+    /// # Errors
+    ///
+    /// Refused if the actor is not a platform administrator or the
+    /// organization does not exist.
+    pub fn accept_terms(
+        &mut self,
+        org: OrgId,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::AcceptTerms { org })
+    }
+
+    /// Creates a user in `org`. Platform administrators and `System` only.
+    ///
+    /// # Errors
+    ///
+    /// Refused if the actor is not a platform administrator, the
+    /// organization does not exist, or the e-mail is invalid or taken.
+    pub fn create_user(
+        &mut self,
+        org: OrgId,
+        email: &str,
+    ) -> Result<Receipt<UserId>, MutationError> {
+        let op = Op::CreateUser { org, email: email.to_owned() };
+        expect_created!(self, op, User)
+    }
+
+    /// Deletes a user with its grants and personal role. Platform
+    /// administrators and `System` only.
+    ///
+    /// # Errors
+    ///
+    /// Refused if the actor is not a platform administrator or the user
+    /// does not exist.
+    pub fn delete_user(
+        &mut self,
+        user: UserId,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::DeleteUser { user })
+    }
+
+    /// Sets or clears a user's platform administrator flag. Platform
+    /// administrators and `System` only.
+    ///
+    /// # Errors
+    ///
+    /// Refused if the actor is not a platform administrator or the user
+    /// does not exist.
+    pub fn set_platform_admin(
+        &mut self,
+        user: UserId,
+        admin: bool,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::SetPlatformAdmin { user, admin })
+    }
+
+    /// Creates a data object of type `object_type` (by name) owned by
+    /// `org`, under `parents`. A user needs `create` on the type in their
+    /// own organization and `read` on every parent.
+    ///
+    /// # Errors
+    ///
+    /// Refused on missing authority, an unknown or policy type, an unknown
+    /// parent, a taken key, or a limit.
+    pub fn create_object(
+        &mut self,
+        org: OrgId,
+        object_type: &str,
+        key: &str,
+        parents: &[ObjectId],
+    ) -> Result<Receipt<ObjectId>, MutationError> {
+        let op = Op::CreateObject {
+            org,
+            object_type: object_type.to_owned(),
+            key: key.to_owned(),
+            parents: parents.to_vec(),
+        };
+        expect_created!(self, op, Object)
+    }
+
+    /// Deletes a data object; a user needs `delete` on it. Descendants
+    /// left without any parent are deleted with it.
+    ///
+    /// # Errors
+    ///
+    /// Refused on missing authority or an unknown object.
+    pub fn delete_object(
+        &mut self,
+        object: ObjectId,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::DeleteObject { object })
+    }
+
+    /// Adds `parent` to `child`'s parents; a user needs `update` on the
+    /// child and `read` on the parent.
+    ///
+    /// # Errors
+    ///
+    /// Refused on missing authority, unknown objects, a cycle or a limit.
+    pub fn link_object(
+        &mut self,
+        child: ObjectId,
+        parent: ObjectId,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::LinkObject { child, parent })
+    }
+
+    /// Removes `parent` from `child`'s parents; a user needs `update` on
+    /// the child.
+    ///
+    /// # Errors
+    ///
+    /// Refused on missing authority or if `parent` is not a parent.
+    pub fn unlink_object(
+        &mut self,
+        child: ObjectId,
+        parent: ObjectId,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::UnlinkObject { child, parent })
+    }
+
+    /// Creates a role in `org`; a user needs `create` on `roles` in their
+    /// own organization.
+    ///
+    /// # Errors
+    ///
+    /// Refused on missing authority, an invalid or taken name.
+    pub fn create_role(
+        &mut self,
+        org: OrgId,
+        name: &str,
+        description: &str,
+    ) -> Result<Receipt<RoleId>, MutationError> {
+        self.create_bound_role(org, name, description, &[])
+    }
+
+    /// Creates a role that must be bound, when granted, to one object of
+    /// each type in `required_bindings` (type names).
+    ///
+    /// # Errors
+    ///
+    /// As [`Mutator::create_role`], and for an unknown or policy type.
+    pub fn create_bound_role(
+        &mut self,
+        org: OrgId,
+        name: &str,
+        description: &str,
+        required_bindings: &[&str],
+    ) -> Result<Receipt<RoleId>, MutationError> {
+        let types =
+            required_bindings.iter().map(|t| (*t).to_owned()).collect();
+        let op = Op::CreateRole {
+            org,
+            name: name.to_owned(),
+            description: description.to_owned(),
+            required_bindings: types,
+        };
+        expect_created!(self, op, Role)
+    }
+
+    /// Deletes a role with its grants; a user needs `delete` on it.
+    ///
+    /// # Errors
+    ///
+    /// Refused on missing authority or an unknown role.
+    pub fn delete_role(
+        &mut self,
+        role: RoleId,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::DeleteRole { role })
+    }
+
+    /// Creates a permission in `org` for `action` on `object_type` (names)
+    /// covering every current and future object of the type owned by
+    /// `org`. A user needs `create` on `permissions` in their own
+    /// organization.
+    ///
+    /// # Errors
+    ///
+    /// Refused on missing authority, unknown names or an invalid name.
+    pub fn create_permission_all(
+        &mut self,
+        org: OrgId,
+        name: &str,
+        action: &str,
+        object_type: &str,
+    ) -> Result<Receipt<PermissionId>, MutationError> {
+        self.create_permission(org, name, action, object_type, true, &[])
+    }
+
+    /// Creates a permission in `org` for `action` on `object_type` (names)
+    /// covering the listed objects, each of which must be of that type and
+    /// owned by `org` (and readable by a user actor).
+    ///
+    /// # Errors
+    ///
+    /// As [`Mutator::create_permission_all`], and for a listed object that
+    /// is unknown, of another type or owned by another organization.
+    pub fn create_permission_for(
+        &mut self,
+        org: OrgId,
+        name: &str,
+        action: &str,
+        object_type: &str,
+        objects: &[ObjectId],
+    ) -> Result<Receipt<PermissionId>, MutationError> {
+        self.create_permission(org, name, action, object_type, false, objects)
+    }
+
+    fn create_permission(
+        &mut self,
+        org: OrgId,
+        name: &str,
+        action: &str,
+        object_type: &str,
+        applies_to_all: bool,
+        objects: &[ObjectId],
+    ) -> Result<Receipt<PermissionId>, MutationError> {
+        let op = Op::CreatePermission {
+            org,
+            name: name.to_owned(),
+            action: action.to_owned(),
+            object_type: object_type.to_owned(),
+            applies_to_all,
+            objects: objects.to_vec(),
+        };
+        expect_created!(self, op, Permission)
+    }
+
+    /// Deletes a permission; a user needs `delete` on it.
+    ///
+    /// # Errors
+    ///
+    /// Refused on missing authority or an unknown permission.
+    pub fn delete_permission(
+        &mut self,
+        permission: PermissionId,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::DeletePermission { permission })
+    }
+
+    /// Adds an object to a permission's list. A user needs `update` on the
+    /// permission and `read` on the object, and the user, the permission
+    /// and the object must share one organization.
+    ///
+    /// # Errors
+    ///
+    /// Refused on missing authority, an applies-to-all permission, an
+    /// object of another type or organization, or a duplicate.
+    pub fn add_object_to_permission(
+        &mut self,
+        permission: PermissionId,
+        object: ObjectId,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::AddObjectToPermission { permission, object })
+    }
+
+    /// Removes an object from a permission's list; a user needs `update`
+    /// on the permission, in its organization.
+    ///
+    /// # Errors
+    ///
+    /// Refused on missing authority, an applies-to-all permission, or an
+    /// object not in the list.
+    pub fn remove_object_from_permission(
+        &mut self,
+        permission: PermissionId,
+        object: ObjectId,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::RemoveObjectFromPermission { permission, object })
+    }
+
+    /// Adds a permission to a role. A user needs `update` on the role; the
+    /// user, the role and the permission must share one organization. An
+    /// administrative permission cannot join a role granted outside its
+    /// organization.
+    ///
+    /// # Errors
+    ///
+    /// Refused on missing authority, organization mismatch, the
+    /// administrative rule, or a duplicate.
+    pub fn add_permission_to_role(
+        &mut self,
+        role: RoleId,
+        permission: PermissionId,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::AddPermissionToRole { role, permission })
+    }
+
+    /// Removes a permission from a role; a user needs `update` on the role,
+    /// in its organization.
+    ///
+    /// # Errors
+    ///
+    /// Refused on missing authority or a permission not in the role.
+    pub fn remove_permission_from_role(
+        &mut self,
+        role: RoleId,
+        permission: PermissionId,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::RemovePermissionFromRole { role, permission })
+    }
+
+    /// Grants a role to a user, bound to `bindings` (empty for an unbound
+    /// grant). A user actor needs `grant` on the role and must be in the
+    /// role's organization; the grantee's organization must have accepted
+    /// the terms when the engine requires it; a role with administrative
+    /// permissions cannot be granted to a user of another organization; a
+    /// role that declares required binding types needs one binding of each.
+    ///
+    /// # Errors
+    ///
+    /// Refused when any rule above fails, or the role is already granted.
+    pub fn grant_role(
+        &mut self,
+        user: UserId,
+        role: RoleId,
+        bindings: &[ObjectId],
+    ) -> Result<Receipt<GrantId>, MutationError> {
+        let op = Op::GrantRole { user, role, bindings: bindings.to_vec() };
+        expect_created!(self, op, Grant)
+    }
+
+    /// Revokes a role from a user; a user actor needs `revoke` on the role
+    /// and must be in the role's organization. External grantees can be
+    /// revoked too.
+    ///
+    /// # Errors
+    ///
+    /// Refused on missing authority or if the role is not granted.
+    pub fn revoke_role(
+        &mut self,
+        user: UserId,
+        role: RoleId,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::RevokeRole { user, role })
+    }
+}

@@ -1,0 +1,246 @@
+//! Queries beyond a single decision: what a subject may do on an object,
+//! which objects a subject may act on, who may act on an object, which
+//! types a user may create, which users an administrator may see, and who
+//! holds a role.
+//!
+//! Each query starts from the subject's or the object's own index entries,
+//! so its cost follows the size of the answer (and of the subject's
+//! grants), not the size of the policy.
+
+use indexmap::IndexSet;
+
+use crate::decision::Subject;
+use crate::id::{ActionId, ObjectId, RoleId, TypeId, UserId};
+use crate::index::{decode, Scope};
+use crate::schema::{GRANT, READ, REVOKE};
+use crate::Engine;
+
+/// A set of actions (at most 64, as in a [`Schema`](crate::Schema)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ActionSet(u64);
+
+impl ActionSet {
+    /// Whether the set contains `action`.
+    #[must_use]
+    pub fn contains(self, action: ActionId) -> bool {
+        action.as_usize() < 64 && self.0 & (1 << action.as_u32()) != 0
+    }
+    /// The number of actions.
+    #[must_use]
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+    /// Whether the set is empty.
+    #[must_use]
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    /// The actions, in schema order.
+    pub fn iter(self) -> impl Iterator<Item = ActionId> {
+        (0..64u32)
+            .filter(move |i| self.0 & (1 << i) != 0)
+            .filter_map(ActionId::from_raw)
+    }
+    fn insert(&mut self, action: ActionId) {
+        if action.as_usize() < 64 {
+            self.0 |= 1 << action.as_u32();
+        }
+    }
+}
+
+/// A holder of a role, as seen by [`Engine::role_grantees`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleGrantee {
+    /// The user.
+    pub user: UserId,
+    /// Whether the user belongs to another organization than the role.
+    pub external: bool,
+    /// The grant's bindings.
+    pub bindings: Vec<ObjectId>,
+}
+
+impl Engine {
+    /// Every action `subject` may perform on `object` (which tabs to show).
+    ///
+    /// Always equal to testing [`Engine::check`] with each action.
+    #[must_use]
+    pub fn allowed_actions(
+        &self,
+        subject: Subject,
+        object: ObjectId,
+    ) -> ActionSet {
+        let mut set = ActionSet::default();
+        for a in self.schema.actions() {
+            if self.check(subject, a, object).is_allow() {
+                set.insert(a);
+            }
+        }
+        set
+    }
+
+    /// Every object of type `ty` on which `subject` may perform `action`,
+    /// sorted.
+    #[must_use]
+    pub fn objects_for(
+        &self,
+        subject: Subject,
+        action: ActionId,
+        ty: TypeId,
+    ) -> Vec<ObjectId> {
+        let Subject::User(u) = subject else { return Vec::new() };
+        let Some(ui) = self.index.user(u) else { return Vec::new() };
+        if action.as_usize() >= 64 {
+            return Vec::new();
+        }
+        let bit = 1u64 << action.as_u32();
+        let mut found: IndexSet<ObjectId> = IndexSet::new();
+        let maps = std::iter::once(&ui.unbound)
+            .chain(ui.bound.iter().filter_map(|(_, r)| self.index.role(*r)));
+        for map in maps {
+            for (key, mask) in map {
+                if mask & bit == 0 {
+                    continue;
+                }
+                match decode(*key) {
+                    Some(Scope::Type(org, t)) if t == ty => {
+                        if let Some(o) = self.model.orgs.get(org) {
+                            found.extend(o.objects_of_type(ty));
+                        }
+                    }
+                    Some(Scope::Object(o)) => {
+                        let same = self
+                            .model
+                            .objects
+                            .get(o)
+                            .is_some_and(|r| r.ty == ty);
+                        if same {
+                            found.insert(o);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        // Candidates from bound grants must still pass their bindings.
+        let mut out: Vec<ObjectId> = found
+            .into_iter()
+            .filter(|o| self.check(subject, action, *o).is_allow())
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// Every user who may perform `action` on `object`, sorted.
+    #[must_use]
+    pub fn subjects_for(
+        &self,
+        action: ActionId,
+        object: ObjectId,
+    ) -> Vec<UserId> {
+        let Some(obj) = self.model.objects.get(object) else {
+            return Vec::new();
+        };
+        let mut roles: IndexSet<RoleId> = IndexSet::new();
+        for p in &obj.listed_in {
+            if let Some(perm) = self.model.permissions.get(*p) {
+                if perm.action == action {
+                    roles.extend(perm.roles.iter().copied());
+                }
+            }
+        }
+        if let Some(org) = self.model.orgs.get(obj.org) {
+            for p in &org.permissions {
+                if let Some(perm) = self.model.permissions.get(*p) {
+                    if perm.applies_to_all
+                        && perm.ty == obj.ty
+                        && perm.action == action
+                    {
+                        roles.extend(perm.roles.iter().copied());
+                    }
+                }
+            }
+        }
+        let mut users: IndexSet<UserId> = IndexSet::new();
+        for r in roles {
+            if let Some(role) = self.model.roles.get(r) {
+                for g in &role.grants {
+                    if let Some(grant) = self.model.grants.get(*g) {
+                        users.insert(grant.user);
+                    }
+                }
+            }
+        }
+        let mut out: Vec<UserId> = users
+            .into_iter()
+            .filter(|u| {
+                self.check(Subject::User(*u), action, object).is_allow()
+            })
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// The object types `user` may create in their own organization.
+    #[must_use]
+    pub fn creatable_types(&self, user: UserId) -> Vec<TypeId> {
+        self.schema
+            .object_types()
+            .filter(|t| self.can_create(user, *t))
+            .collect()
+    }
+
+    /// The users of `admin`'s own organization that `admin` may `read`,
+    /// sorted. Users of other organizations who hold the organization's
+    /// roles are not listed here; see [`Engine::role_grantees`].
+    #[must_use]
+    pub fn visible_users(&self, admin: UserId) -> Vec<UserId> {
+        let Some(a) = self.model.users.get(admin) else { return Vec::new() };
+        let Some(org) = self.model.orgs.get(a.org) else { return Vec::new() };
+        let mut out: Vec<UserId> = org
+            .users
+            .iter()
+            .copied()
+            .filter(|u| {
+                self.model.users.get(*u).is_some_and(|rec| {
+                    self.check(Subject::User(admin), READ, rec.object)
+                        .is_allow()
+                })
+            })
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// The holders of `role`, internal and external, if `viewer` may see
+    /// them: `viewer` needs `read`, `grant` or `revoke` on the role.
+    /// Returns `None` when the viewer may not.
+    #[must_use]
+    pub fn role_grantees(
+        &self,
+        viewer: Subject,
+        role: RoleId,
+    ) -> Option<Vec<RoleGrantee>> {
+        let r = self.model.roles.get(role)?;
+        let may = [READ, GRANT, REVOKE]
+            .iter()
+            .any(|a| self.check(viewer, *a, r.object).is_allow());
+        if !may {
+            return None;
+        }
+        let mut out: Vec<RoleGrantee> = r
+            .grants
+            .iter()
+            .filter_map(|g| self.model.grants.get(*g))
+            .filter_map(|g| {
+                let u = self.model.users.get(g.user)?;
+                Some(RoleGrantee {
+                    user: g.user,
+                    external: u.org != r.org,
+                    bindings: g.bindings.to_vec(),
+                })
+            })
+            .collect();
+        out.sort_by_key(|g| g.user);
+        Some(out)
+    }
+}
