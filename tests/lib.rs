@@ -1,1 +1,4 @@
-//! Integration tests.
+//! Integration tests: one binary, one module per concern.
+
+mod arbiter;
+mod properties;

@@ -1,0 +1,2 @@
+//! `check` allocates nothing.
+fn main() {}

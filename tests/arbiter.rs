@@ -1,0 +1,1 @@
+//! Scenario tests following the Solar Forecast Arbiter documentation.
