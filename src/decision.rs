@@ -5,8 +5,11 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::id::{ActionId, GrantId, ObjectId, PermissionId, RoleId, UserId};
+use crate::id::{
+    ActionId, GrantId, ObjectId, OrgId, PermissionId, RoleId, ShareId, UserId,
+};
 use crate::index::{mask_on, ObjMeta, UserIndex};
+use crate::share::{Grantee, Grantor};
 use crate::Engine;
 
 /// The answer of [`Engine::check`].
@@ -42,7 +45,7 @@ pub enum Subject {
 }
 
 /// Why access was allowed: one path through the policy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Reason {
     /// The subject holds `role` through `grant`, and the role contains
@@ -54,6 +57,17 @@ pub enum Reason {
         role: RoleId,
         /// The permission that matched.
         permission: PermissionId,
+    },
+    /// An accepted share covering the object gives a level meeting the
+    /// action's threshold.
+    Share {
+        /// The share that matched.
+        share: ShareId,
+        /// The chain of shares from the owner down to `share`: the first
+        /// was granted by the owner, each next one by a grantee of the
+        /// previous. Empty links mean the chain could not be traced (a
+        /// share kept under the `Keep` downstream policy).
+        chain: Vec<ShareId>,
     },
 }
 
@@ -67,7 +81,7 @@ pub enum Denial {
     UnknownAction,
     /// The object does not exist.
     UnknownObject,
-    /// No grant of the subject covers the object with this action.
+    /// No grant or share of the subject covers the object with this action.
     NoMatchingGrant,
 }
 
@@ -157,9 +171,107 @@ impl Engine {
                 mask_on(&ui.unbound, object, meta) & bit != 0
                     || (!ui.bound.is_empty()
                         && self.bound_allows(ui, object, meta, bit))
+                    || (meta.shared
+                        && self.share_allows(Some(u), ui.org, action, object))
             }
-            Subject::Anonymous => false,
+            Subject::Anonymous => {
+                meta.shared && self.share_allows(None, None, action, object)
+            }
         }
+    }
+
+    /// The share path: an accepted share to the user, their organization or
+    /// the public, rooted at the object or an ancestor, gives a level that
+    /// meets the action's threshold — and, for a compound action, the
+    /// required level on every child of the required type.
+    #[cold]
+    fn share_allows(
+        &self,
+        user: Option<UserId>,
+        org: Option<OrgId>,
+        action: ActionId,
+        object: ObjectId,
+    ) -> bool {
+        self.matching_share(user, org, action, object).is_some()
+    }
+
+    fn matching_share(
+        &self,
+        user: Option<UserId>,
+        org: Option<OrgId>,
+        action: ActionId,
+        object: ObjectId,
+    ) -> Option<ShareId> {
+        let def = self.schema.action_def(action)?;
+        let rec = self.model.objects.get(object)?;
+        let grantees = [
+            user.map(Grantee::User),
+            org.map(Grantee::Org),
+            Some(Grantee::Public),
+        ];
+        let mut found = None;
+        'roots: for a in
+            std::iter::once(object).chain(rec.ancestors.iter().copied())
+        {
+            if !self.index.is_root(a) {
+                continue;
+            }
+            for g in grantees.iter().flatten() {
+                let Some(id) = self.index.share(a, *g) else { continue };
+                let Some(share) = self.model.shares.get(id) else { continue };
+                if def.threshold().is_met_by(share.level_for(object, rec.ty)) {
+                    found = Some(id);
+                    break 'roots;
+                }
+            }
+        }
+        let id = found?;
+        let all: Vec<Grantee> = grantees.iter().flatten().copied().collect();
+        for (child_ty, level) in def.every_child() {
+            for c in &rec.children {
+                let is_type = self
+                    .model
+                    .objects
+                    .get(*c)
+                    .is_some_and(|r| r.ty == child_ty);
+                if is_type && self.share_level(&all, *c) < Some(level) {
+                    return None;
+                }
+            }
+        }
+        Some(id)
+    }
+
+    /// The chain of shares from the owner to `share`, following each
+    /// grantor's own share-forward.
+    fn share_chain(&self, share: ShareId) -> Vec<ShareId> {
+        let mut chain = vec![share];
+        let mut current = share;
+        while let Some(s) = self.model.shares.get(current) {
+            let Grantor::User(g) = s.grantor else { break };
+            let grantees = self.grantees_of(g);
+            let personal = grantees.get(..2).unwrap_or(&[]);
+            let next = self
+                .shares_covering(personal, s.root)
+                .into_iter()
+                .find(|id| {
+                    !chain.contains(id)
+                        && self
+                            .model
+                            .shares
+                            .get(*id)
+                            .is_some_and(|v| v.share_forward)
+                });
+            match next {
+                Some(n) => {
+                    chain.push(n);
+                    current = n;
+                }
+                None => break,
+            }
+        }
+        chain.reverse();
+        chain
     }
 
     /// The role path through bound grants: the role allows the action and
@@ -252,6 +364,22 @@ impl Engine {
             match subject {
                 Subject::User(u) if self.model.users.contains(u) => {
                     self.role_reasons(u, action, object, &mut reasons);
+                    let org = self.model.users.get(u).map(|r| r.org);
+                    if let Some(id) =
+                        self.matching_share(Some(u), org, action, object)
+                    {
+                        let chain = self.share_chain(id);
+                        reasons.push(Reason::Share { share: id, chain });
+                    }
+                    None
+                }
+                Subject::Anonymous => {
+                    if let Some(id) =
+                        self.matching_share(None, None, action, object)
+                    {
+                        let chain = self.share_chain(id);
+                        reasons.push(Reason::Share { share: id, chain });
+                    }
                     None
                 }
                 _ => Some(Denial::UnknownSubject),
@@ -332,6 +460,24 @@ impl Engine {
                     if bound {
                         s.push_str(" (bound grant)");
                     }
+                }
+                Reason::Share { share, chain } => {
+                    let links: Vec<String> = chain
+                        .iter()
+                        .filter_map(|id| self.model.shares.get(*id))
+                        .map(|sh| self.describe_grantee(sh.grantee))
+                        .collect();
+                    let kind = self
+                        .model
+                        .shares
+                        .get(*share)
+                        .map(|sh| format!("{:?}", sh.kind))
+                        .unwrap_or_default();
+                    let _ = write!(
+                        s,
+                        "; via {kind} share, chain owner → {}",
+                        links.join(" → ")
+                    );
                 }
             }
         }

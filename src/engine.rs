@@ -63,8 +63,36 @@ pub struct Config {
     /// Every new user gets a personal default role allowing `read` on the
     /// user itself and on that role. Default off.
     pub personal_roles: bool,
+    /// New shares stay pending until the grantee accepts them. Default
+    /// off.
+    pub require_share_acceptance: bool,
+    /// Sharing and ownership transfer need an accepted connection between
+    /// the two organizations. Default off.
+    pub require_connection: bool,
+    /// What happens downstream when a share is removed or lowered.
+    /// Default [`Downstream::Keep`].
+    pub downstream: Downstream,
     /// Size limits.
     pub limits: Limits,
+}
+
+/// What happens to shares granted on the strength of a share that is
+/// removed or lowered.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize,
+)]
+pub enum Downstream {
+    /// Downstream shares stay as they are (the ceiling is checked only when
+    /// a share is granted).
+    #[default]
+    Keep,
+    /// Downstream shares that can no longer be derived by a chain from the
+    /// owner are removed, and those above their grantor's remaining levels
+    /// are clamped. Circular chains confer nothing.
+    Cascade,
+    /// The removal or lowering is refused while dependent shares exist,
+    /// naming them.
+    Restrict,
 }
 
 /// Builds an [`Engine`] from a [`Schema`] and a [`Config`].

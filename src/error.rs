@@ -308,6 +308,42 @@ pub enum ErrorKind {
         /// The would-be parent.
         parent: String,
     },
+    /// A share would give more than its grantor holds.
+    #[error(
+        "share ceiling exceeded on {object}: granting `{granted:?}` but the \
+         grantor holds `{held:?}`"
+    )]
+    Ceiling {
+        /// The object.
+        object: String,
+        /// The level asked for.
+        granted: crate::Level,
+        /// The grantor's own level.
+        held: crate::Level,
+    },
+    /// Removing or lowering a share would invalidate shares granted on
+    /// its strength (downstream policy `Restrict`).
+    #[error("dependent shares exist: {shares}")]
+    DependentShares {
+        /// The dependent shares, described.
+        shares: String,
+    },
+    /// The two organizations are not connected.
+    #[error("organizations `{a}` and `{b}` are not connected")]
+    NotConnected {
+        /// One organization.
+        a: String,
+        /// The other.
+        b: String,
+    },
+    /// Share-forward would be granted back to the grantor's own source.
+    #[error(
+        "share forward cannot be granted back to your own grantor: {grantee}"
+    )]
+    CircularShareForward {
+        /// The grantee.
+        grantee: String,
+    },
     /// A configured limit would be exceeded.
     #[error("limit exceeded: {what} (at most {max})")]
     Limit {
@@ -348,6 +384,10 @@ impl ErrorKind {
             ErrorKind::AppliesToAll { .. } => "applies_to_all",
             ErrorKind::Cycle { .. } => "cycle",
             ErrorKind::Limit { .. } => "limit",
+            ErrorKind::Ceiling { .. } => "ceiling",
+            ErrorKind::DependentShares { .. } => "dependent_shares",
+            ErrorKind::NotConnected { .. } => "not_connected",
+            ErrorKind::CircularShareForward { .. } => "circular_share_forward",
             ErrorKind::Name(_) => "invalid_name",
             ErrorKind::Invalid { .. } => "invalid",
         }

@@ -152,6 +152,11 @@ index_type!(
     "grant"
 );
 index_type!(
+    /// Handle of a share.
+    ShareId,
+    "share"
+);
+index_type!(
     /// Handle of an object type declared in the [`Schema`](crate::Schema).
     TypeId,
     "object type"

@@ -21,8 +21,9 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::id::{GrantId, ObjectId, OrgId, RoleId, TypeId, UserId};
+use crate::id::{GrantId, ObjectId, OrgId, RoleId, ShareId, TypeId, UserId};
 use crate::model::{Dirty, Model};
+use crate::share::{Grantee, ShareStatus};
 
 /// A fast hasher for the engine's 64-bit keys (a 64-bit finalizer in the
 /// style of MurmurHash3's `fmix64`). Keys are engine-generated integers,
@@ -79,6 +80,12 @@ pub(crate) fn object_key(object: ObjectId) -> u64 {
     u64::from(object.as_u32())
 }
 
+/// Key of the share of `root` to `grantee`.
+#[inline]
+pub(crate) fn share_key(root: ObjectId, grantee: Grantee) -> u64 {
+    (u64::from(root.as_u32()) << 33) | grantee.code()
+}
+
 /// Decodes a scope key.
 pub(crate) enum Scope {
     Type(OrgId, TypeId),
@@ -101,10 +108,13 @@ pub(crate) struct ObjMeta {
     pub(crate) ty: TypeId,
     pub(crate) org: OrgId,
     pub(crate) live: bool,
+    /// Whether the object or one of its ancestors is the root of an
+    /// accepted share (so the share path must be consulted).
+    pub(crate) shared: bool,
 }
 
 const DEAD: ObjMeta =
-    ObjMeta { ty: TypeId::MAX, org: OrgId::MAX, live: false };
+    ObjMeta { ty: TypeId::MAX, org: OrgId::MAX, live: false, shared: false };
 
 /// What `check` needs of a user.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -123,6 +133,12 @@ pub(crate) struct Index {
     pub(crate) objects: Vec<ObjMeta>,
     pub(crate) users: Vec<UserIndex>,
     pub(crate) roles: Vec<ScopeMap>,
+    /// Accepted shares by (root, grantee).
+    pub(crate) shares: HashMap<u64, ShareId, KeyBuild>,
+    /// The key each share is indexed under, if accepted.
+    pub(crate) share_keys: Vec<Option<u64>>,
+    /// Accepted shares rooted at each object.
+    pub(crate) root_active: Vec<u32>,
 }
 
 impl Index {
@@ -130,6 +146,9 @@ impl Index {
     pub(crate) fn build(model: &Model) -> Index {
         let mut index = Index::default();
         let mut dirty = Dirty::default();
+        dirty.shares.extend(
+            (0..model.shares.len_slots()).filter_map(|i| ShareId::new(i).ok()),
+        );
         dirty.objects.extend(
             (0..model.objects.len_slots())
                 .filter_map(|i| ObjectId::new(i).ok()),
@@ -146,9 +165,53 @@ impl Index {
 
     /// Rebuilds the entries of everything marked dirty.
     pub(crate) fn refresh(&mut self, model: &Model, mut dirty: Dirty) {
+        let mut toggled: Vec<ObjectId> = Vec::new();
+        for sh in &dirty.shares {
+            let new_key = model
+                .shares
+                .get(*sh)
+                .filter(|s| s.status == ShareStatus::Accepted)
+                .map(|s| (share_key(s.root, s.grantee), s.root));
+            let i = sh.as_usize();
+            if self.share_keys.len() <= i {
+                self.share_keys.resize(i + 1, None);
+            }
+            let old_key = self.share_keys.get(i).copied().flatten();
+            if old_key == new_key.map(|(k, _)| k) {
+                continue;
+            }
+            if let Some(k) = old_key {
+                self.shares.remove(&k);
+                let root = ObjectId::from_raw((k >> 33) as u32);
+                if let Some(root) = root {
+                    if self.bump_root(root, false) {
+                        toggled.push(root);
+                    }
+                }
+            }
+            if let Some((k, root)) = new_key {
+                self.shares.insert(k, *sh);
+                if self.bump_root(root, true) {
+                    toggled.push(root);
+                }
+            }
+            if let Some(slot) = self.share_keys.get_mut(i) {
+                *slot = new_key.map(|(k, _)| k);
+            }
+        }
+        for root in toggled {
+            dirty.objects.insert(root);
+            dirty.objects.extend(model.descendants(root));
+        }
         for o in &dirty.objects {
             let meta = match model.objects.get(*o) {
-                Some(r) => ObjMeta { ty: r.ty, org: r.org, live: true },
+                Some(r) => ObjMeta {
+                    ty: r.ty,
+                    org: r.org,
+                    live: true,
+                    shared: self.is_root(*o)
+                        || r.ancestors.iter().any(|a| self.is_root(*a)),
+                },
                 None => DEAD,
             };
             let i = o.as_usize();
@@ -222,6 +285,36 @@ impl Index {
         same(&self.objects, &other.objects, &DEAD)
             && same(&self.users, &other.users, &UserIndex::default())
             && same(&self.roles, &other.roles, &ScopeMap::default())
+            && same(&self.share_keys, &other.share_keys, &None)
+            && same(&self.root_active, &other.root_active, &0)
+            && self.shares == other.shares
+    }
+
+    /// Counts an accepted share in or out of `root`; true when the root
+    /// became active or inactive.
+    fn bump_root(&mut self, root: ObjectId, up: bool) -> bool {
+        let i = root.as_usize();
+        if self.root_active.len() <= i {
+            self.root_active.resize(i + 1, 0);
+        }
+        let Some(n) = self.root_active.get_mut(i) else { return false };
+        let before = *n;
+        *n = if up { n.saturating_add(1) } else { n.saturating_sub(1) };
+        (before == 0) != (*n == 0)
+    }
+
+    #[inline]
+    pub(crate) fn is_root(&self, o: ObjectId) -> bool {
+        self.root_active.get(o.as_usize()).is_some_and(|n| *n > 0)
+    }
+
+    #[inline]
+    pub(crate) fn share(
+        &self,
+        root: ObjectId,
+        grantee: Grantee,
+    ) -> Option<ShareId> {
+        self.shares.get(&share_key(root, grantee)).copied()
     }
 
     #[inline]

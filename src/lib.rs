@@ -116,23 +116,28 @@ mod mutate;
 pub mod presets;
 mod query;
 pub mod schema;
+mod share;
 
 pub use crate::audit::{Actor, Event, Outcome, Revision, Timestamp};
 pub use crate::decision::{Decision, Denial, Reason, Response, Subject};
-pub use crate::engine::{Builder, Config, Engine, Limits};
+pub use crate::engine::{Builder, Config, Downstream, Engine, Limits};
 pub use crate::error::{
     ErrorKind, IdError, MutationError, NameError, Refusal, SchemaError,
 };
 pub use crate::id::{
     ActionId, GrantId, Ident, Name, ObjectId, OrgId, PermissionId, RoleId,
-    TypeId, UserId, MAX_IDENT_LEN, MAX_NAME_LEN,
+    ShareId, TypeId, UserId, MAX_IDENT_LEN, MAX_NAME_LEN,
 };
+pub use crate::model::Connection;
 pub use crate::model::{
     Grant, Object, ObjectKind, Org, Permission, Role, User,
 };
 pub use crate::mutate::{Mutator, Op, Receipt};
-pub use crate::query::{ActionSet, RoleGrantee};
+pub use crate::query::{ActionSet, RoleGrantee, ShareNode};
 pub use crate::schema::{ActionSpec, Level, Schema, SchemaBuilder, Threshold};
+pub use crate::share::{
+    Grantee, Grantor, Share, ShareKind, ShareSpec, ShareStatus,
+};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

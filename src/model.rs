@@ -15,8 +15,9 @@ use smallvec::SmallVec;
 
 use crate::id::{
     ActionId, Arena, GrantId, Name, ObjectId, OrgId, PermissionId, RoleId,
-    TypeId, UserId,
+    ShareId, TypeId, UserId,
 };
+use crate::share::{Grantee, Share};
 
 /// An organization: owns users, roles, permissions and objects.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -137,6 +138,8 @@ pub struct Object {
     pub(crate) listed_in: IndexSet<PermissionId>,
     /// Grants bound to this object.
     pub(crate) bound_by: IndexSet<GrantId>,
+    /// Shares rooted at this object.
+    pub(crate) shares: IndexSet<ShareId>,
 }
 
 impl Object {
@@ -168,6 +171,10 @@ impl Object {
     /// The direct children.
     pub fn children(&self) -> impl Iterator<Item = ObjectId> + '_ {
         self.children.iter().copied()
+    }
+    /// The shares rooted at this object.
+    pub fn shares(&self) -> impl Iterator<Item = ShareId> + '_ {
+        self.shares.iter().copied()
     }
     /// Every ancestor (parents, their parents, …), sorted.
     #[must_use]
@@ -335,6 +342,7 @@ impl Grant {
 /// Records touched by a primitive, whose index entries must be rebuilt.
 #[derive(Debug, Default)]
 pub(crate) struct Dirty {
+    pub(crate) shares: IndexSet<ShareId>,
     pub(crate) roles: IndexSet<RoleId>,
     pub(crate) users: IndexSet<UserId>,
     pub(crate) objects: IndexSet<ObjectId>,
@@ -350,6 +358,15 @@ pub(crate) struct Model {
     pub(crate) roles: Arena<Role>,
     pub(crate) permissions: Arena<Permission>,
     pub(crate) grants: Arena<Grant>,
+    pub(crate) shares: Arena<Share>,
+    /// Connections between organizations, keyed by the unordered pair.
+    pub(crate) connections: IndexMap<u64, Connection>,
+    /// Pending ownership transfers: root object to recipient organization.
+    pub(crate) transfers: IndexMap<ObjectId, OrgId>,
+    #[serde(skip)]
+    pub(crate) share_keys: HashMap<(ObjectId, Grantee), ShareId>,
+    #[serde(skip)]
+    pub(crate) shares_by_grantee: HashMap<Grantee, IndexSet<ShareId>>,
     #[serde(skip)]
     pub(crate) org_names: HashMap<Name, OrgId>,
     #[serde(skip)]
@@ -358,6 +375,24 @@ pub(crate) struct Model {
     pub(crate) object_keys: HashMap<(TypeId, Name), ObjectId>,
     #[serde(skip)]
     pub(crate) role_names: HashMap<(OrgId, Name), RoleId>,
+}
+
+/// A connection between two organizations, requested by `from`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Connection {
+    /// The requesting organization.
+    pub from: OrgId,
+    /// The organization asked to accept.
+    pub to: OrgId,
+    /// Whether `to` accepted.
+    pub accepted: bool,
+}
+
+/// Key of the unordered pair `{a, b}`.
+pub(crate) fn pair_key(a: OrgId, b: OrgId) -> u64 {
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    (u64::from(lo.as_u32()) << 32) | u64::from(hi.as_u32())
 }
 
 /// The case-insensitive form of an e-mail used for uniqueness.
@@ -410,6 +445,7 @@ impl Model {
             ancestors: ancestors.into_boxed_slice(),
             listed_in: IndexSet::new(),
             bound_by: IndexSet::new(),
+            shares: IndexSet::new(),
         };
         let id: ObjectId = self.objects.push(object)?;
         for p in parents {
@@ -541,6 +577,26 @@ impl Model {
         for g in &obj.bound_by {
             self.remove_grant(*g, dirty);
         }
+        for sh in &obj.shares {
+            self.remove_share(*sh, dirty);
+        }
+        for a in obj.ancestors.iter() {
+            let rooted: Vec<ShareId> = self
+                .objects
+                .get(*a)
+                .map(|o| o.shares.iter().copied().collect())
+                .unwrap_or_default();
+            for sh in rooted {
+                if let Some(share) = self.shares.get_mut(sh) {
+                    let before = share.overrides.len();
+                    share.overrides.retain(|(o, _)| *o != id);
+                    if share.overrides.len() != before {
+                        dirty.shares.insert(sh);
+                    }
+                }
+            }
+        }
+        self.transfers.shift_remove(&id);
         self.object_keys.remove(&(obj.ty, obj.key));
         dirty.objects.insert(id);
     }
@@ -559,6 +615,49 @@ impl Model {
             }
         }
         dirty.users.insert(g.user);
+    }
+
+    pub(crate) fn insert_share(&mut self, share: Share) -> Option<ShareId> {
+        let root = share.root;
+        let grantee = share.grantee;
+        let id: ShareId = self.shares.push(share)?;
+        if let Some(o) = self.objects.get_mut(root) {
+            o.shares.insert(id);
+        }
+        self.share_keys.insert((root, grantee), id);
+        self.shares_by_grantee.entry(grantee).or_default().insert(id);
+        Some(id)
+    }
+
+    pub(crate) fn remove_share(&mut self, id: ShareId, dirty: &mut Dirty) {
+        let Some(share) = self.shares.remove(id) else { return };
+        if let Some(o) = self.objects.get_mut(share.root) {
+            o.shares.shift_remove(&id);
+        }
+        self.share_keys.remove(&(share.root, share.grantee));
+        if let Some(set) = self.shares_by_grantee.get_mut(&share.grantee) {
+            set.shift_remove(&id);
+            if set.is_empty() {
+                self.shares_by_grantee.remove(&share.grantee);
+            }
+        }
+        dirty.shares.insert(id);
+    }
+
+    /// Removes every share whose grantee is `grantee`.
+    pub(crate) fn remove_shares_to(
+        &mut self,
+        grantee: Grantee,
+        dirty: &mut Dirty,
+    ) {
+        let ids: Vec<ShareId> = self
+            .shares_by_grantee
+            .get(&grantee)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default();
+        for id in ids {
+            self.remove_share(id, dirty);
+        }
     }
 
     pub(crate) fn remove_permission(
@@ -633,6 +732,7 @@ impl Model {
                 }
             }
         }
+        self.remove_shares_to(Grantee::User(id), dirty);
         let Some(user) = self.users.remove(id) else { return };
         if let Some(org) = self.orgs.get_mut(user.org) {
             org.users.shift_remove(&id);
@@ -662,5 +762,14 @@ impl Model {
             .iter()
             .map(|(id, r)| ((r.org, r.name.clone()), id))
             .collect();
+        self.share_keys = self
+            .shares
+            .iter()
+            .map(|(id, s)| ((s.root, s.grantee), id))
+            .collect();
+        self.shares_by_grantee = HashMap::new();
+        for (id, s) in self.shares.iter() {
+            self.shares_by_grantee.entry(s.grantee).or_default().insert(id);
+        }
     }
 }

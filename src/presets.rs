@@ -6,8 +6,9 @@
 //! [`Config`]: crate::Config
 
 use crate::engine::Builder;
+use crate::engine::Downstream;
 use crate::error::SchemaError;
-use crate::schema::{Schema, Threshold};
+use crate::schema::{ActionSpec, Level, Schema, Threshold};
 
 /// The Solar Forecast Arbiter: organizations, users, roles and permissions
 /// over sites, observations, forecasts, probabilistic forecasts,
@@ -172,12 +173,131 @@ pub fn arbiter_schema() -> Result<Schema, SchemaError> {
         .build()
 }
 
+/// ENERGY STAR Portfolio Manager: accounts (organizations) own
+/// properties with meters, goals and recognition, and share them with
+/// per-data-type levels, per-meter levels and share-forward.
+///
+/// * Object types: `property`, `energy_meter`, `water_meter`, `goal`,
+///   `recognition` (meters, goals and recognition are children of a
+///   property).
+/// * Actions and the level a share must give:
+///   `read` (Read), `update` — edit property information (Full),
+///   `view_metrics` — annual metrics in reporting (any share, even None),
+///   `add_bill` — on a meter (Full on that meter),
+///   `add_meter`, `edit_meter`, `delete_meter` — checked on the property
+///   (Full on property information),
+///   `select_energy_meters` / `select_water_meters` — choose the meters
+///   counting in metrics, checked on the property (Full on the property and
+///   Full on every energy / water meter),
+///   `delete` and `transfer` (owner only: never through a share),
+///   `grant` — share, for members of the owning account.
+/// * Each new account gets the role `Property Data Administrator` holding
+///   every action on every data type it owns.
+/// * Shares need the grantee's acceptance and a connection between the
+///   accounts; removing or lowering a share keeps downstream shares
+///   ([`Downstream::Keep`]).
+///
+/// # Example
+///
+/// ```
+/// use accord::{presets, Actor, Grantee, Level, ShareSpec, Subject, Timestamp};
+///
+/// let mut engine = presets::portfolio().build()?;
+/// let mut sys = engine.act(Actor::System, Timestamp::default());
+/// let jack_acct = sys.create_org("Jack")?.value;
+/// let mary_acct = sys.create_org("Mary")?.value;
+/// let mary = sys.create_user(mary_acct, "mary@example.com")?.value;
+/// let property = sys.create_object(jack_acct, "property", "HQ", &[])?.value;
+/// let meter = sys.create_object(jack_acct, "energy_meter", "HQ electric", &[property])?.value;
+/// sys.request_connection(jack_acct, mary_acct)?;
+/// sys.respond_connection(jack_acct, mary_acct, true)?;
+/// let spec = ShareSpec::custom().level("energy_meter", Level::Full);
+/// let share = sys.share(property, Grantee::User(mary), spec)?.value;
+/// sys.accept_share(share)?;
+///
+/// let add_bill = engine.schema().action("add_bill").unwrap();
+/// let update = engine.schema().action("update").unwrap();
+/// assert!(engine.check(Subject::User(mary), add_bill, meter).is_allow());
+/// assert!(!engine.check(Subject::User(mary), update, property).is_allow());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn portfolio() -> Builder {
+    Builder::from_result(portfolio_schema()).configure(|c| {
+        c.require_share_acceptance = true;
+        c.require_connection = true;
+        c.downstream = Downstream::Keep;
+    })
+}
+
+/// The schema of [`portfolio`].
+///
+/// # Errors
+///
+/// None in practice: the declarations are constant (and tested).
+pub fn portfolio_schema() -> Result<Schema, SchemaError> {
+    let mut owner: Vec<(&str, &str)> = Vec::new();
+    for a in [
+        "create",
+        "read",
+        "update",
+        "delete",
+        "grant",
+        "view_metrics",
+        "add_meter",
+        "edit_meter",
+        "delete_meter",
+        "select_energy_meters",
+        "select_water_meters",
+        "transfer",
+    ] {
+        owner.push((a, "property"));
+    }
+    for t in ["energy_meter", "water_meter"] {
+        for a in ["create", "read", "update", "delete", "grant", "add_bill"] {
+            owner.push((a, t));
+        }
+    }
+    for t in ["goal", "recognition"] {
+        for a in ["create", "read", "update", "delete", "grant"] {
+            owner.push((a, t));
+        }
+    }
+    Schema::builder()
+        .object_type("property")
+        .object_type("energy_meter")
+        .object_type("water_meter")
+        .object_type("goal")
+        .object_type("recognition")
+        .action("view_metrics", Threshold::Shared)
+        .action("add_bill", Threshold::Full)
+        .action("add_meter", Threshold::Full)
+        .action("edit_meter", Threshold::Full)
+        .action("delete_meter", Threshold::Full)
+        .action_spec(
+            ActionSpec::new("select_energy_meters", Threshold::Full)
+                .requires_every_child("energy_meter", Level::Full),
+        )
+        .action_spec(
+            ActionSpec::new("select_water_meters", Threshold::Full)
+                .requires_every_child("water_meter", Level::Full),
+        )
+        .action("transfer", Threshold::Owner)
+        .default_role(
+            "Property Data Administrator",
+            "every action on every property, meter, goal and recognition",
+            &owner,
+        )
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn arbiter_schema_builds() {
         let schema = super::arbiter_schema().unwrap();
         assert_eq!(schema.default_roles().len(), 6);
+        assert!(super::portfolio_schema().is_ok());
         let counts: Vec<usize> = schema
             .default_roles()
             .iter()

@@ -10,9 +10,10 @@
 use indexmap::IndexSet;
 
 use crate::decision::Subject;
-use crate::id::{ActionId, ObjectId, RoleId, TypeId, UserId};
+use crate::id::{ActionId, ObjectId, RoleId, ShareId, TypeId, UserId};
 use crate::index::{decode, Scope};
 use crate::schema::{GRANT, READ, REVOKE};
+use crate::share::{Grantee, Grantor};
 use crate::Engine;
 
 /// A set of actions (at most 64, as in a [`Schema`](crate::Schema)).
@@ -131,6 +132,11 @@ impl Engine {
     }
 
     /// Every user who may perform `action` on `object`, sorted.
+    ///
+    /// A public share makes the object available to everyone, including
+    /// anonymous callers; test that with
+    /// [`Engine::check`]`(Subject::Anonymous, ..)` — such access is not
+    /// listed user by user here.
     #[must_use]
     pub fn subjects_for(
         &self,
@@ -161,6 +167,24 @@ impl Engine {
             }
         }
         let mut users: IndexSet<UserId> = IndexSet::new();
+        let covering =
+            std::iter::once(object).chain(obj.ancestors.iter().copied());
+        for a in covering {
+            let Some(rec) = self.model.objects.get(a) else { continue };
+            for id in &rec.shares {
+                match self.model.shares.get(*id).map(|s| s.grantee) {
+                    Some(Grantee::User(u)) => {
+                        users.insert(u);
+                    }
+                    Some(Grantee::Org(o)) => {
+                        if let Some(org) = self.model.orgs.get(o) {
+                            users.extend(org.users.iter().copied());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
         for r in roles {
             if let Some(role) = self.model.roles.get(r) {
                 for g in &role.grants {
@@ -243,4 +267,169 @@ impl Engine {
         out.sort_by_key(|g| g.user);
         Some(out)
     }
+
+    /// The shares of `root`'s subtree, as a tree: each node is a share and
+    /// its depth in the chain from the owner (owner-granted shares have
+    /// depth 0; a share granted by a user sits under the share through
+    /// which that user holds share-forward). Shares whose grantor holds no
+    /// share-forward any more (kept under [`Downstream::Keep`]) appear at
+    /// depth 0 with [`ShareNode::detached`] set.
+    ///
+    /// [`Downstream::Keep`]: crate::Downstream::Keep
+    #[must_use]
+    pub fn share_tree(&self, root: ObjectId) -> Vec<ShareNode> {
+        let Some(rec) = self.model.objects.get(root) else {
+            return Vec::new();
+        };
+        let mut ids: Vec<ShareId> = rec.shares.iter().copied().collect();
+        for d in self.model.descendants(root) {
+            if let Some(r) = self.model.objects.get(d) {
+                ids.extend(r.shares.iter().copied());
+            }
+        }
+        let parent_of = |id: ShareId| -> Option<ShareId> {
+            let s = self.model.shares.get(id)?;
+            let Grantor::User(g) = s.grantor else { return None };
+            let grantees = self.grantees_of(g);
+            let personal = grantees.get(..2).unwrap_or(&[]);
+            self.shares_covering(personal, s.root).into_iter().find(|p| {
+                *p != id
+                    && self
+                        .model
+                        .shares
+                        .get(*p)
+                        .is_some_and(|v| v.share_forward)
+            })
+        };
+        let mut out = Vec::new();
+        let mut placed: IndexSet<ShareId> = IndexSet::new();
+        // Roots of the tree first, then children depth-first.
+        let mut stack: Vec<(ShareId, usize, bool)> = ids
+            .iter()
+            .rev()
+            .filter_map(|id| match parent_of(*id) {
+                Some(p) if ids.contains(&p) => None,
+                Some(_) => Some((*id, 0, false)),
+                None => {
+                    let detached = self
+                        .model
+                        .shares
+                        .get(*id)
+                        .is_some_and(|s| s.grantor != Grantor::Owner);
+                    Some((*id, 0, detached))
+                }
+            })
+            .collect();
+        while let Some((id, depth, detached)) = stack.pop() {
+            if !placed.insert(id) {
+                continue;
+            }
+            let Some(s) = self.model.shares.get(id) else { continue };
+            out.push(ShareNode {
+                share: id,
+                depth,
+                detached,
+                grantee: s.grantee,
+                grantor: s.grantor,
+            });
+            for child in ids.iter().rev() {
+                if !placed.contains(child) && parent_of(*child) == Some(id) {
+                    stack.push((*child, depth + 1, false));
+                }
+            }
+        }
+        // Anything left sits in a cycle without a way up: list it detached.
+        for id in ids {
+            if placed.insert(id) {
+                if let Some(s) = self.model.shares.get(id) {
+                    out.push(ShareNode {
+                        share: id,
+                        depth: 0,
+                        detached: true,
+                        grantee: s.grantee,
+                        grantor: s.grantor,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// A share.
+    #[must_use]
+    pub fn share(&self, id: ShareId) -> Option<&crate::Share> {
+        self.model.shares.get(id)
+    }
+
+    /// The spec that would re-create `share` as it stands: its kind,
+    /// per-type and per-object levels and share-forward. Useful to edit one
+    /// level of an existing share.
+    #[must_use]
+    pub fn share_spec(&self, share: ShareId) -> Option<crate::ShareSpec> {
+        let s = self.model.shares.get(share)?;
+        let mut levels = Vec::new();
+        for (t, l) in &s.levels {
+            levels.push((self.schema.type_name(*t)?.to_owned(), *l));
+        }
+        Some(crate::ShareSpec {
+            kind: s.kind,
+            levels,
+            overrides: s.overrides.to_vec(),
+            share_forward: s.share_forward,
+        })
+    }
+
+    /// Finds the share of `root` to `grantee`.
+    #[must_use]
+    pub fn share_of(
+        &self,
+        root: ObjectId,
+        grantee: Grantee,
+    ) -> Option<ShareId> {
+        self.model.share_keys.get(&(root, grantee)).copied()
+    }
+
+    /// Every share.
+    pub fn shares(&self) -> impl Iterator<Item = (ShareId, &crate::Share)> {
+        self.model.shares.iter()
+    }
+
+    /// The shares `grantee` receives.
+    pub fn shares_to(
+        &self,
+        grantee: Grantee,
+    ) -> impl Iterator<Item = ShareId> + '_ {
+        self.model
+            .shares_by_grantee
+            .get(&grantee)
+            .into_iter()
+            .flatten()
+            .copied()
+    }
+
+    /// Every connection between organizations, requested or accepted.
+    pub fn connections(&self) -> impl Iterator<Item = &crate::Connection> {
+        self.model.connections.values()
+    }
+
+    /// The organization a pending transfer of `root` would go to.
+    #[must_use]
+    pub fn pending_transfer(&self, root: ObjectId) -> Option<crate::OrgId> {
+        self.model.transfers.get(&root).copied()
+    }
+}
+
+/// One node of [`Engine::share_tree`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShareNode {
+    /// The share.
+    pub share: ShareId,
+    /// Its depth in the chain from the owner.
+    pub depth: usize,
+    /// Whether its grantor no longer holds share-forward.
+    pub detached: bool,
+    /// Its grantee.
+    pub grantee: Grantee,
+    /// Its grantor.
+    pub grantor: Grantor,
 }

@@ -22,10 +22,10 @@ use crate::schema::{CREATE, DELETE, GRANT, PERMISSIONS, READ, REVOKE, ROLES};
 use crate::schema::{UPDATE, USERS};
 use crate::Engine;
 
-type Result<T> = std::result::Result<T, MutationError>;
+pub(super) type Result<T> = std::result::Result<T, MutationError>;
 
 #[cold]
-fn denied(
+pub(super) fn denied(
     operation: &'static str,
     reason: impl Into<String>,
 ) -> MutationError {
@@ -33,23 +33,26 @@ fn denied(
 }
 
 #[cold]
-fn not_found(what: &'static str, id: impl Display) -> MutationError {
+pub(super) fn not_found(
+    what: &'static str,
+    id: impl Display,
+) -> MutationError {
     ErrorKind::NotFound { what, id: id.to_string() }.into()
 }
 
 #[cold]
-fn limit(what: &'static str, max: usize) -> MutationError {
+pub(super) fn limit(what: &'static str, max: usize) -> MutationError {
     ErrorKind::Limit { what, max }.into()
 }
 
 #[cold]
-fn invalid(reason: impl Into<String>) -> MutationError {
+pub(super) fn invalid(reason: impl Into<String>) -> MutationError {
     ErrorKind::Invalid { reason: reason.into() }.into()
 }
 
 /// Who is acting, once the actor has been resolved.
 #[derive(Clone, Copy)]
-enum Who {
+pub(super) enum Who {
     System,
     User(UserId, OrgId),
 }
@@ -91,6 +94,7 @@ impl Engine {
                 let mut dirty = Dirty::default();
                 self.model.remove_user(*user, &mut dirty);
                 self.index.refresh(&self.model, dirty);
+                self.cascade_all();
                 Ok(Created::Nothing)
             }
             Op::SetPlatformAdmin { user, admin } => {
@@ -183,6 +187,7 @@ impl Engine {
             Op::RevokeRole { user, role } => {
                 self.revoke_role(who, name, *user, *role)
             }
+            _ => self.execute_sharing(who, name, op),
         }
     }
 
@@ -207,7 +212,7 @@ impl Engine {
     }
 
     /// The actor must hold `action` on `object` (System always does).
-    fn require_action(
+    pub(super) fn require_action(
         &self,
         who: Who,
         op: &'static str,
@@ -226,7 +231,7 @@ impl Engine {
     }
 
     /// A user actor must belong to `org`.
-    fn require_member(
+    pub(super) fn require_member(
         &self,
         who: Who,
         op: &'static str,
@@ -273,7 +278,7 @@ impl Engine {
 
     // ----- naming helpers ----------------------------------------------
 
-    pub(crate) fn describe(&self, object: ObjectId) -> String {
+    pub(super) fn describe(&self, object: ObjectId) -> String {
         match self.model.objects.get(object) {
             Some(o) => {
                 let ty = self.schema.type_name(o.ty).unwrap_or("object");
@@ -304,20 +309,20 @@ impl Engine {
         }
     }
 
-    fn org_name(&self, org: OrgId) -> String {
+    pub(super) fn org_name(&self, org: OrgId) -> String {
         self.model
             .orgs
             .get(org)
             .map_or_else(|| org.to_string(), |o| o.name.to_string())
     }
 
-    fn resolve_type(&self, name: &str) -> Result<TypeId> {
+    pub(super) fn resolve_type(&self, name: &str) -> Result<TypeId> {
         self.schema
             .object_type(name)
             .ok_or_else(|| not_found("object type", name))
     }
 
-    fn data_type(&self, name: &str) -> Result<TypeId> {
+    pub(super) fn data_type(&self, name: &str) -> Result<TypeId> {
         let ty = self.resolve_type(name)?;
         if self.schema.type_def(ty).is_some_and(|d| d.is_policy()) {
             return Err(invalid(format!(
@@ -329,7 +334,7 @@ impl Engine {
 
     /// Fails unless every arena can take `records` more records and the
     /// object arena `objects` more.
-    fn room(&self, objects: usize, records: usize) -> Result<()> {
+    pub(super) fn room(&self, objects: usize, records: usize) -> Result<()> {
         let max = ObjectId::MAX.as_usize();
         let m = &self.model;
         let fits = |len: usize, n: usize| len.saturating_add(n) <= max;
@@ -551,10 +556,23 @@ impl Engine {
         for obj in objects {
             self.model.remove_object(obj, &mut dirty);
         }
+        self.model.remove_shares_to(crate::Grantee::Org(org), &mut dirty);
+        let connections: Vec<u64> = self
+            .model
+            .connections
+            .iter()
+            .filter(|(_, c)| c.from == org || c.to == org)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in connections {
+            self.model.connections.shift_remove(&k);
+        }
+        self.model.transfers.retain(|_, to| *to != org);
         if let Some(o) = self.model.orgs.remove(org) {
             self.model.org_names.remove(&o.name);
         }
         self.index.refresh(&self.model, dirty);
+        self.cascade_all();
         Ok(Created::Nothing)
     }
 
@@ -716,7 +734,10 @@ impl Engine {
         Ok(Created::Object(id))
     }
 
-    fn data_object(&self, object: ObjectId) -> Result<&crate::model::Object> {
+    pub(super) fn data_object(
+        &self,
+        object: ObjectId,
+    ) -> Result<&crate::model::Object> {
         let o = self
             .model
             .objects
@@ -756,6 +777,7 @@ impl Engine {
             self.model.remove_object(*d, &mut dirty);
         }
         self.index.refresh(&self.model, dirty);
+        self.cascade_all();
         Ok(Created::Nothing)
     }
 

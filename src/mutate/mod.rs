@@ -8,12 +8,16 @@
 //! [`MutationError`], change nothing, and log the refusal.
 
 mod handlers;
+mod sharing;
 
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{Actor, Event, Outcome, Revision, Timestamp};
 use crate::error::{ErrorKind, MutationError, Refusal};
-use crate::id::{GrantId, ObjectId, OrgId, PermissionId, RoleId, UserId};
+use crate::id::{
+    GrantId, ObjectId, OrgId, PermissionId, RoleId, ShareId, UserId,
+};
+use crate::share::{Grantee, ShareSpec};
 use crate::Engine;
 
 /// One mutation, as recorded in the audit log.
@@ -168,6 +172,61 @@ pub enum Op {
         /// The role.
         role: RoleId,
     },
+    /// Share a root object with a grantee, or update the existing share of
+    /// that root to that grantee.
+    Share {
+        /// The root object.
+        root: ObjectId,
+        /// Who receives it.
+        grantee: Grantee,
+        /// What is shared.
+        spec: ShareSpec,
+    },
+    /// Remove a share.
+    Unshare {
+        /// The share.
+        share: ShareId,
+    },
+    /// Accept a pending share (by its grantee).
+    AcceptShare {
+        /// The share.
+        share: ShareId,
+    },
+    /// Reject a pending share (by its grantee); it is removed.
+    RejectShare {
+        /// The share.
+        share: ShareId,
+    },
+    /// Ask another organization for a connection.
+    RequestConnection {
+        /// The requesting organization.
+        from: OrgId,
+        /// The organization asked.
+        to: OrgId,
+    },
+    /// Accept or reject a connection request (by the organization asked).
+    RespondConnection {
+        /// The requesting organization.
+        from: OrgId,
+        /// The organization asked.
+        to: OrgId,
+        /// Accept (`true`) or reject and remove (`false`).
+        accept: bool,
+    },
+    /// Offer the ownership of a root object to another organization.
+    Transfer {
+        /// The root object.
+        root: ObjectId,
+        /// The recipient.
+        to: OrgId,
+    },
+    /// Accept or reject a pending transfer (by the recipient).
+    RespondTransfer {
+        /// The root object.
+        root: ObjectId,
+        /// Accept (`true`) or reject (`false`).
+        accept: bool,
+    },
 }
 
 impl Op {
@@ -199,6 +258,14 @@ impl Op {
             }
             Op::GrantRole { .. } => "grant role",
             Op::RevokeRole { .. } => "revoke role",
+            Op::Share { .. } => "share",
+            Op::Unshare { .. } => "unshare",
+            Op::AcceptShare { .. } => "accept share",
+            Op::RejectShare { .. } => "reject share",
+            Op::RequestConnection { .. } => "request connection",
+            Op::RespondConnection { .. } => "respond to connection",
+            Op::Transfer { .. } => "transfer",
+            Op::RespondTransfer { .. } => "respond to transfer",
         }
     }
 }
@@ -213,6 +280,7 @@ pub(crate) enum Created {
     Role(RoleId),
     Permission(PermissionId),
     Grant(GrantId),
+    Share(ShareId),
 }
 
 /// The result of a successful mutation: its value (usually the handle of
@@ -683,5 +751,130 @@ impl Mutator<'_> {
         role: RoleId,
     ) -> Result<Receipt<()>, MutationError> {
         self.unit(Op::RevokeRole { user, role })
+    }
+
+    /// Shares `root` (and everything under it) with `grantee`, or updates
+    /// the existing share of `root` to `grantee`.
+    ///
+    /// * A member of the owning organization needs `grant` on the root;
+    ///   the share is then granted by the owner and is never capped.
+    /// * Anyone else needs share-forward on the root (or an ancestor)
+    ///   through an accepted share, and can grant no level — per type and
+    ///   per object — above their own.
+    /// * Updating an existing share needs edit rights over it: the owner
+    ///   edits any share; a Full Access holder any share (also upstream);
+    ///   a Custom or Exchange Data holder only shares they granted; a Read
+    ///   Only holder none.
+    ///
+    /// # Errors
+    ///
+    /// Refused on missing authority, a ceiling violation, an invalid spec,
+    /// missing connection, a circular share-forward, or dependent shares
+    /// under [`Downstream::Restrict`](crate::Downstream::Restrict).
+    pub fn share(
+        &mut self,
+        root: ObjectId,
+        grantee: Grantee,
+        spec: ShareSpec,
+    ) -> Result<Receipt<ShareId>, MutationError> {
+        expect_created!(self, Op::Share { root, grantee, spec }, Share)
+    }
+
+    /// Removes a share. Needs edit rights over it, or being its grantee.
+    ///
+    /// # Errors
+    ///
+    /// Refused on missing authority, an unknown share, or dependent shares
+    /// under [`Downstream::Restrict`](crate::Downstream::Restrict).
+    pub fn unshare(
+        &mut self,
+        share: ShareId,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::Unshare { share })
+    }
+
+    /// Accepts a pending share; the actor must be its grantee (or a member
+    /// of the grantee organization).
+    ///
+    /// # Errors
+    ///
+    /// Refused for anyone else, an unknown share or one already accepted.
+    pub fn accept_share(
+        &mut self,
+        share: ShareId,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::AcceptShare { share })
+    }
+
+    /// Rejects (removes) a pending share; the actor must be its grantee.
+    ///
+    /// # Errors
+    ///
+    /// Refused for anyone else, an unknown share or one already accepted.
+    pub fn reject_share(
+        &mut self,
+        share: ShareId,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::RejectShare { share })
+    }
+
+    /// Asks organization `to` for a connection, on behalf of `from`.
+    ///
+    /// # Errors
+    ///
+    /// Refused unless the actor belongs to `from`, or if a connection
+    /// between the two exists or is pending.
+    pub fn request_connection(
+        &mut self,
+        from: OrgId,
+        to: OrgId,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::RequestConnection { from, to })
+    }
+
+    /// Accepts or rejects the connection `from` requested of `to`.
+    ///
+    /// # Errors
+    ///
+    /// Refused unless the actor belongs to `to` and the request is pending.
+    pub fn respond_connection(
+        &mut self,
+        from: OrgId,
+        to: OrgId,
+        accept: bool,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::RespondConnection { from, to, accept })
+    }
+
+    /// Offers the ownership of `root` (with the objects under it owned by
+    /// the same organization) to organization `to`. Needs `delete` on the
+    /// root, in the owning organization: only the owner transfers.
+    ///
+    /// # Errors
+    ///
+    /// Refused on missing authority, an unknown object or organization, or
+    /// a missing connection when connections are required.
+    pub fn transfer(
+        &mut self,
+        root: ObjectId,
+        to: OrgId,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::Transfer { root, to })
+    }
+
+    /// Accepts or rejects a pending transfer; the actor must belong to the
+    /// recipient. On acceptance the recipient owns the objects; the old
+    /// owner keeps access only through shares; other shares are unchanged.
+    ///
+    /// # Errors
+    ///
+    /// Refused unless a transfer of `root` to the actor's organization is
+    /// pending.
+    pub fn respond_transfer(
+        &mut self,
+        root: ObjectId,
+        accept: bool,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::RespondTransfer { root, accept })
     }
 }
