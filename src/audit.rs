@@ -1,6 +1,7 @@
 //! The audit log: revisions, timestamps, actors and events.
 
 use std::fmt;
+use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
@@ -127,6 +128,45 @@ pub struct Event {
     pub op: Op,
     /// Whether it was applied.
     pub outcome: Outcome,
+    /// SHA-256 (hex) over the previous event's digest and this event's
+    /// other fields: the log is a hash chain, so a missing, reordered or
+    /// altered event is detected on [`Engine::replay`](crate::Engine::replay)
+    /// and on load.
+    pub digest: String,
+}
+
+/// The digest that precedes the first event.
+pub(crate) const GENESIS: String = String::new();
+
+/// The digest of `event` chained to `prev`.
+pub(crate) fn digest(prev: &str, event: &Event) -> String {
+    use sha2::{Digest, Sha256};
+    #[derive(Serialize)]
+    struct Body<'a> {
+        prev: &'a str,
+        seq: u64,
+        revision: Revision,
+        actor: Actor,
+        at: Timestamp,
+        op: &'a Op,
+        outcome: &'a Outcome,
+    }
+    let body = Body {
+        prev,
+        seq: event.seq,
+        revision: event.revision,
+        actor: event.actor,
+        at: event.at,
+        op: &event.op,
+        outcome: &event.outcome,
+    };
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let hash = Sha256::digest(&bytes);
+    let mut hex = String::with_capacity(64);
+    for b in hash {
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
 }
 
 impl Event {

@@ -394,6 +394,63 @@ impl ErrorKind {
     }
 }
 
+/// A snapshot or an event log could not be loaded. Nothing was loaded.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{kind}")]
+pub struct LoadError {
+    kind: Box<LoadErrorKind>,
+}
+
+impl LoadError {
+    #[cold]
+    pub(crate) fn new(kind: LoadErrorKind) -> LoadError {
+        LoadError { kind: Box::new(kind) }
+    }
+
+    /// What went wrong.
+    #[must_use]
+    pub fn kind(&self) -> &LoadErrorKind {
+        &self.kind
+    }
+}
+
+/// Why a snapshot or log was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadErrorKind {
+    /// The input is not well-formed (malformed JSON, unknown fields,
+    /// wrong types, numbers out of range, nesting too deep).
+    #[error("malformed snapshot: {0}")]
+    Syntax(String),
+    /// The snapshot's format version is not supported.
+    #[error("unsupported snapshot version `{found}` (expected `{expected}`)")]
+    Version {
+        /// The version found.
+        found: u32,
+        /// The version this crate reads.
+        expected: u32,
+    },
+    /// The schema is invalid.
+    #[error("invalid schema: {0}")]
+    Schema(SchemaError),
+    /// An invariant does not hold.
+    #[error("invalid snapshot at `{path}`: {reason}")]
+    Invalid {
+        /// Where, as a path into the snapshot.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An event log does not replay.
+    #[error("event log refused at event `{seq}`: {reason}")]
+    Replay {
+        /// The first bad event.
+        seq: u64,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
 /// How a refused mutation is recorded in the audit log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

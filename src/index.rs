@@ -23,6 +23,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::id::{GrantId, ObjectId, OrgId, RoleId, ShareId, TypeId, UserId};
 use crate::model::{Dirty, Model};
+use crate::schema::CREATE;
 use crate::share::{Grantee, ShareStatus};
 
 /// A fast hasher for the engine's 64-bit keys (a 64-bit finalizer in the
@@ -74,6 +75,14 @@ pub(crate) fn type_key(org: OrgId, ty: TypeId) -> u64 {
     TYPE_TAG | (u64::from(org.as_u32()) << 32) | u64::from(ty.as_u32())
 }
 
+const CREATE_TAG: u64 = 1 << 62;
+
+/// Scope key of "may create objects of `ty` in `org`".
+#[inline]
+pub(crate) fn create_key(org: OrgId, ty: TypeId) -> u64 {
+    CREATE_TAG | (u64::from(org.as_u32()) << 32) | u64::from(ty.as_u32())
+}
+
 /// Scope key of one object.
 #[inline]
 pub(crate) fn object_key(object: ObjectId) -> u64 {
@@ -93,7 +102,9 @@ pub(crate) enum Scope {
 }
 
 pub(crate) fn decode(key: u64) -> Option<Scope> {
-    if key & TYPE_TAG != 0 {
+    if key & CREATE_TAG != 0 {
+        None
+    } else if key & TYPE_TAG != 0 {
         let org = OrgId::from_raw(((key >> 32) & 0x7fff_ffff) as u32)?;
         let ty = TypeId::from_raw((key & 0xffff_ffff) as u32)?;
         Some(Scope::Type(org, ty))
@@ -348,6 +359,15 @@ fn compile_role(model: &Model, r: RoleId) -> ScopeMap {
     for p in &role.permissions {
         let Some(perm) = model.permissions.get(*p) else { continue };
         let bit = 1u64 << (perm.action.as_u32() & 63);
+        if perm.action == CREATE {
+            // Any `create` permission lets its holder create objects of its
+            // type in the permission's organization; an applies-to-all one
+            // covers no existing object.
+            *map.entry(create_key(perm.org, perm.ty)).or_insert(0) |= bit;
+            if perm.applies_to_all {
+                continue;
+            }
+        }
         if perm.applies_to_all {
             *map.entry(type_key(perm.org, perm.ty)).or_insert(0) |= bit;
         } else {

@@ -113,6 +113,7 @@ mod id;
 mod index;
 mod model;
 mod mutate;
+mod persist;
 pub mod presets;
 mod query;
 pub mod schema;
@@ -122,7 +123,8 @@ pub use crate::audit::{Actor, Event, Outcome, Revision, Timestamp};
 pub use crate::decision::{Decision, Denial, Reason, Response, Subject};
 pub use crate::engine::{Builder, Config, Downstream, Engine, Limits};
 pub use crate::error::{
-    ErrorKind, IdError, MutationError, NameError, Refusal, SchemaError,
+    ErrorKind, IdError, LoadError, LoadErrorKind, MutationError, NameError,
+    Refusal, SchemaError,
 };
 pub use crate::id::{
     ActionId, GrantId, Ident, Name, ObjectId, OrgId, PermissionId, RoleId,
@@ -133,6 +135,7 @@ pub use crate::model::{
     Grant, Object, ObjectKind, Org, Permission, Role, User,
 };
 pub use crate::mutate::{Mutator, Op, Receipt};
+pub use crate::persist::SNAPSHOT_VERSION;
 pub use crate::query::{ActionSet, RoleGrantee, ShareNode};
 pub use crate::schema::{ActionSpec, Level, Schema, SchemaBuilder, Threshold};
 pub use crate::share::{

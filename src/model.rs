@@ -25,11 +25,15 @@ use crate::share::{Grantee, Share};
 pub struct Org {
     pub(crate) name: Name,
     pub(crate) accepted_terms: bool,
+    #[serde(skip)]
     pub(crate) users: IndexSet<UserId>,
+    #[serde(skip)]
     pub(crate) roles: IndexSet<RoleId>,
+    #[serde(skip)]
     pub(crate) permissions: IndexSet<PermissionId>,
     /// Every object the organization owns, including the objects standing
     /// for its users, roles and permissions, grouped by type.
+    #[serde(skip)]
     pub(crate) objects: IndexMap<TypeId, IndexSet<ObjectId>>,
 }
 
@@ -73,6 +77,7 @@ pub struct User {
     pub(crate) email: Name,
     pub(crate) platform_admin: bool,
     pub(crate) object: ObjectId,
+    #[serde(skip)]
     pub(crate) grants: IndexMap<RoleId, GrantId>,
     pub(crate) personal_role: Option<RoleId>,
 }
@@ -131,14 +136,19 @@ pub struct Object {
     pub(crate) key: Name,
     pub(crate) kind: ObjectKind,
     pub(crate) parents: SmallVec<[ObjectId; 2]>,
+    #[serde(skip)]
     pub(crate) children: IndexSet<ObjectId>,
     /// Transitive closure of `parents`, sorted; excludes the object itself.
+    #[serde(skip)]
     pub(crate) ancestors: Box<[ObjectId]>,
     /// Explicit permission lists that name this object.
+    #[serde(skip)]
     pub(crate) listed_in: IndexSet<PermissionId>,
     /// Grants bound to this object.
+    #[serde(skip)]
     pub(crate) bound_by: IndexSet<GrantId>,
     /// Shares rooted at this object.
+    #[serde(skip)]
     pub(crate) shares: IndexSet<ShareId>,
 }
 
@@ -197,6 +207,7 @@ pub struct Role {
     pub(crate) description: String,
     pub(crate) object: ObjectId,
     pub(crate) permissions: IndexSet<PermissionId>,
+    #[serde(skip)]
     pub(crate) grants: IndexSet<GrantId>,
     pub(crate) required_bindings: SmallVec<[TypeId; 2]>,
     pub(crate) personal: Option<UserId>,
@@ -256,6 +267,7 @@ pub struct Permission {
     pub(crate) applies_to_all: bool,
     pub(crate) objects: IndexSet<ObjectId>,
     pub(crate) object: ObjectId,
+    #[serde(skip)]
     pub(crate) roles: IndexSet<RoleId>,
 }
 
@@ -299,12 +311,15 @@ impl Permission {
     pub fn roles(&self) -> impl Iterator<Item = RoleId> + '_ {
         self.roles.iter().copied()
     }
-    /// Whether the permission covers `object` (of type `ty`, owned by
-    /// `org`), ignoring the action.
+    /// Whether the permission covers the existing `object` (of type `ty`,
+    /// owned by `org`). An applies-to-all `create` permission covers no
+    /// existing object: it is the right to make new ones.
     #[must_use]
     pub fn covers(&self, object: ObjectId, ty: TypeId, org: OrgId) -> bool {
         if self.applies_to_all {
-            self.ty == ty && self.org == org
+            self.action != crate::schema::CREATE
+                && self.ty == ty
+                && self.org == org
         } else {
             self.objects.contains(&object)
         }
@@ -743,7 +758,6 @@ impl Model {
     }
 
     /// Rebuilds the lookup tables that are not serialized.
-    #[expect(dead_code, reason = "used by snapshot loading, next")]
     pub(crate) fn rebuild_lookups(&mut self) {
         self.org_names =
             self.orgs.iter().map(|(id, o)| (o.name.clone(), id)).collect();

@@ -2,3 +2,4 @@
 
 mod arbiter;
 mod properties;
+mod sharing;

@@ -16,7 +16,7 @@ use crate::error::{ErrorKind, MutationError};
 use crate::id::{
     ActionId, Name, ObjectId, OrgId, PermissionId, RoleId, TypeId, UserId,
 };
-use crate::index::type_key;
+use crate::index::create_key;
 use crate::model::{email_key, Dirty, Grant, ObjectKind, Permission, Role};
 use crate::schema::{CREATE, DELETE, GRANT, PERMISSIONS, READ, REVOKE, ROLES};
 use crate::schema::{UPDATE, USERS};
@@ -267,12 +267,13 @@ impl Engine {
     }
 
     /// Whether `user` may create objects of `ty` in their own organization:
-    /// one of their unbound roles holds an applies-to-all `create`
-    /// permission on `ty` owned by the user's organization.
+    /// one of their unbound roles holds a `create` permission on `ty` owned
+    /// by the user's organization (create permissions of other
+    /// organizations are ignored).
     pub(crate) fn can_create(&self, user: UserId, ty: TypeId) -> bool {
         let Some(ui) = self.index.user(user) else { return false };
         let Some(org) = ui.org else { return false };
-        let mask = ui.unbound.get(&type_key(org, ty)).copied().unwrap_or(0);
+        let mask = ui.unbound.get(&create_key(org, ty)).copied().unwrap_or(0);
         mask & (1 << CREATE.as_u32()) != 0
     }
 
@@ -760,12 +761,16 @@ impl Engine {
     ) -> Result<Created> {
         self.data_object(object)?;
         self.require_action(who, op, DELETE, object)?;
-        // The object, and every descendant all of whose parents go too.
+        // The object, and every descendant of the same organization all of
+        // whose parents go too. Descendants owned by another organization
+        // are never deleted: they lose the link and stay.
+        let owner = self.model.objects.get(object).map(|o| o.org);
         let mut doomed: IndexSet<ObjectId> = IndexSet::new();
         doomed.insert(object);
         for d in self.model.descendants(object) {
             let orphaned = self.model.objects.get(d).is_some_and(|o| {
                 o.kind == ObjectKind::Data
+                    && Some(o.org) == owner
                     && o.parents.iter().all(|p| doomed.contains(p))
             });
             if orphaned {

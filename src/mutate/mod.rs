@@ -10,6 +10,8 @@
 mod handlers;
 mod sharing;
 
+pub(crate) use handlers::validate_email;
+
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{Actor, Event, Outcome, Revision, Timestamp};
@@ -343,7 +345,18 @@ impl Engine {
             Err(e) => Outcome::Refused(Refusal::from(e)),
         };
         let revision = self.revision;
-        self.log.push(Event { seq, revision, actor, at, op, outcome });
+        let mut event = Event {
+            seq,
+            revision,
+            actor,
+            at,
+            op,
+            outcome,
+            digest: String::new(),
+        };
+        let prev = self.log.last().map_or("", |e| e.digest.as_str());
+        event.digest = crate::audit::digest(prev, &event);
+        self.log.push(event);
         result.map(|c| (revision, c))
     }
 }

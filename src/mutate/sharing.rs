@@ -742,6 +742,12 @@ impl Engine {
         out
     }
 
+    /// The shares rooted around `roots` that are not derivable from the
+    /// owner at their stored levels.
+    pub(crate) fn underivable(&self, roots: &[ObjectId]) -> Dependents {
+        self.dependents(roots, &Overlay::default(), None)
+    }
+
     fn refuse_dependents(
         &self,
         roots: &[ObjectId],

@@ -1,0 +1,719 @@
+//! Snapshots, loading with full validation, and replay of the audit log.
+//!
+//! A snapshot holds the schema, the config, the policy's primary records
+//! (each reference stored once, in one direction), the audit log and the
+//! revision. Every back-reference, ancestor set and index entry is rebuilt
+//! on load, after the primary records have been validated, so a snapshot
+//! cannot smuggle in an inconsistent index.
+
+use std::collections::{HashMap, HashSet};
+
+use indexmap::IndexSet;
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{Event, Outcome, Revision};
+use crate::engine::{Config, Downstream, Engine};
+use crate::error::{LoadError, LoadErrorKind};
+use crate::id::{Arena, Idx, ObjectId, OrgId, ShareId, TypeId, UserId};
+use crate::index::Index;
+use crate::model::{email_key, pair_key, Model, ObjectKind};
+use crate::schema::{Schema, PERMISSIONS, ROLES, USERS};
+use crate::share::{Grantee, Grantor, ShareKind};
+
+/// The snapshot format version this crate writes and reads.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+#[serde(deny_unknown_fields)]
+struct SnapshotRef<'a> {
+    version: u32,
+    schema: &'a Schema,
+    config: &'a Config,
+    revision: Revision,
+    model: &'a Model,
+    events: &'a [Event],
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Snapshot {
+    version: u32,
+    schema: Schema,
+    config: Config,
+    revision: Revision,
+    model: Model,
+    events: Vec<Event>,
+}
+
+impl Serialize for Engine {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        s: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        SnapshotRef {
+            version: SNAPSHOT_VERSION,
+            schema: &self.schema,
+            config: &self.config,
+            revision: self.revision,
+            model: &self.model,
+            events: &self.log,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Engine {
+    /// Deserializes and validates a snapshot; see [`Engine::from_json`].
+    fn deserialize<D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let snap = Snapshot::deserialize(d)?;
+        Engine::from_snapshot(snap).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cold]
+fn bad(path: impl Into<String>, reason: impl Into<String>) -> LoadError {
+    LoadError::new(LoadErrorKind::Invalid {
+        path: path.into(),
+        reason: reason.into(),
+    })
+}
+
+type Result<T> = std::result::Result<T, LoadError>;
+
+impl Engine {
+    /// Saves the whole state — schema, config, policy, audit log and
+    /// revision — as JSON.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use accord::{Actor, Engine, Timestamp, presets};
+    ///
+    /// let mut engine = presets::arbiter().build()?;
+    /// engine.act(Actor::System, Timestamp::default()).create_org("Utility X")?;
+    /// let json = engine.to_json();
+    /// let loaded = Engine::from_json(&json)?;
+    /// assert_eq!(loaded.revision(), engine.revision());
+    /// assert_eq!(loaded.to_json(), json);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Loads a snapshot written by [`Engine::to_json`], validating every
+    /// invariant: version, schema, no dangling handles, no cycles among
+    /// objects, permissions listing only objects of their organization and
+    /// type, no administrative role granted outside its organization,
+    /// required bindings, unique names, limits, and — under
+    /// [`Downstream::Cascade`] — that every share is derivable from the
+    /// owner within its grantor's ceiling.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`LoadError`] naming what is wrong and where; never
+    /// panics, whatever the input.
+    pub fn from_json(json: &str) -> Result<Engine> {
+        let snap: Snapshot = serde_json::from_str(json).map_err(|e| {
+            LoadError::new(LoadErrorKind::Syntax(e.to_string()))
+        })?;
+        Engine::from_snapshot(snap)
+    }
+
+    fn from_snapshot(snap: Snapshot) -> Result<Engine> {
+        if snap.version != SNAPSHOT_VERSION {
+            return Err(LoadError::new(LoadErrorKind::Version {
+                found: snap.version,
+                expected: SNAPSHOT_VERSION,
+            }));
+        }
+        snap.schema
+            .validate()
+            .map_err(|e| LoadError::new(LoadErrorKind::Schema(e)))?;
+        let mut model = snap.model;
+        validate_and_link(&mut model, &snap.schema, &snap.config)?;
+        validate_log(&snap.events, snap.revision)?;
+        let index = Index::build(&model);
+        let engine = Engine {
+            schema: snap.schema,
+            config: snap.config,
+            model,
+            index,
+            log: snap.events,
+            revision: snap.revision,
+        };
+        if engine.config.downstream == Downstream::Cascade {
+            let roots: Vec<ObjectId> = engine
+                .model
+                .shares
+                .iter::<ShareId>()
+                .map(|(_, s)| s.root)
+                .collect();
+            if let Some((id, _)) = engine.underivable(&roots).first() {
+                return Err(bad(
+                    format!("model.shares[{}]", id.as_usize()),
+                    "share is not derivable from the owner within its \
+                     grantor's ceiling",
+                ));
+            }
+        }
+        Ok(engine)
+    }
+
+    /// Rebuilds an engine by replaying the applied events of `events` on
+    /// the empty engine `builder` makes.
+    ///
+    /// The log must be complete and untampered: sequence numbers run from
+    /// 0 without gaps, each event's digest chains to the previous one, and
+    /// each applied event reproduces the recorded revision.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`LoadError`] naming the first event that is missing,
+    /// out of order, tampered with, or that does not replay.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use accord::{Actor, Engine, Timestamp, presets};
+    ///
+    /// let mut engine = presets::arbiter().build()?;
+    /// let t = Timestamp::default();
+    /// let org = engine.act(Actor::System, t).create_org("Utility X")?.value;
+    /// let _ = engine.act(Actor::System, t).create_org("Utility X"); // refused
+    /// engine.act(Actor::System, t).create_user(org, "a@x.example")?;
+    ///
+    /// let replayed = Engine::replay(presets::arbiter(), engine.events())?;
+    /// assert_eq!(replayed.revision(), engine.revision());
+    /// assert_eq!(replayed.user_by_email("a@x.example"), engine.user_by_email("a@x.example"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn replay(
+        builder: crate::Builder,
+        events: &[Event],
+    ) -> Result<Engine> {
+        let mut engine = builder
+            .build()
+            .map_err(|e| LoadError::new(LoadErrorKind::Schema(e)))?;
+        let mut prev = crate::audit::GENESIS;
+        for (i, e) in events.iter().enumerate() {
+            let fail = |reason: &str| {
+                LoadError::new(LoadErrorKind::Replay {
+                    seq: i as u64,
+                    reason: reason.to_owned(),
+                })
+            };
+            if e.seq != i as u64 {
+                return Err(fail("sequence number out of order or missing"));
+            }
+            if e.digest != crate::audit::digest(&prev, e) {
+                return Err(fail(
+                    "digest does not match: event tampered with",
+                ));
+            }
+            prev = e.digest.clone();
+            if !e.applied() {
+                continue;
+            }
+            match engine.apply(e.actor, e.at, e.op.clone()) {
+                Ok(r) if r == e.revision => {}
+                Ok(_) => return Err(fail("revision differs on replay")),
+                Err(err) => {
+                    return Err(fail(&format!("applied event refused: {err}")))
+                }
+            }
+        }
+        // The replayed engine carries the original log, digests included.
+        engine.log = events.to_vec();
+        Ok(engine)
+    }
+}
+
+fn validate_log(events: &[Event], revision: Revision) -> Result<()> {
+    let mut prev = crate::audit::GENESIS;
+    let mut rev = Revision::ZERO;
+    for (i, e) in events.iter().enumerate() {
+        let path = format!("events[{i}]");
+        if e.seq != i as u64 {
+            return Err(bad(path, "sequence number out of order or missing"));
+        }
+        if e.digest != crate::audit::digest(&prev, e) {
+            return Err(bad(path, "digest does not match"));
+        }
+        prev = e.digest.clone();
+        let expected = match e.outcome {
+            Outcome::Applied => rev.next(),
+            Outcome::Refused(_) => rev,
+        };
+        if e.revision != expected {
+            return Err(bad(path, "revision does not follow the log"));
+        }
+        rev = expected;
+    }
+    if !events.is_empty() && rev != revision {
+        return Err(bad("revision", "differs from the log's last revision"));
+    }
+    Ok(())
+}
+
+fn check_slots<T>(arena: &Arena<T>, what: &str) -> Result<()> {
+    if arena.len_slots() > ObjectId::MAX.as_usize() {
+        return Err(bad(what, "too many records"));
+    }
+    Ok(())
+}
+
+/// Validates the primary records and rebuilds every derived field.
+#[expect(clippy::too_many_lines, reason = "one check after the other")]
+fn validate_and_link(
+    m: &mut Model,
+    schema: &Schema,
+    config: &Config,
+) -> Result<()> {
+    let limits = &config.limits;
+    check_slots(&m.orgs, "model.orgs")?;
+    check_slots(&m.users, "model.users")?;
+    check_slots(&m.objects, "model.objects")?;
+    check_slots(&m.roles, "model.roles")?;
+    check_slots(&m.permissions, "model.permissions")?;
+    check_slots(&m.grants, "model.grants")?;
+    check_slots(&m.shares, "model.shares")?;
+    let is_data_type =
+        |t: TypeId| schema.type_def(t).is_some_and(|d| !d.is_policy());
+
+    // Organizations: unique names.
+    let mut names = HashSet::new();
+    for (id, o) in m.orgs.iter::<OrgId>() {
+        if !names.insert(o.name.clone()) {
+            return Err(bad(
+                format!("model.orgs[{}].name", id.as_usize()),
+                "duplicate name",
+            ));
+        }
+    }
+
+    // Objects: type, owner, kind, parents, keys.
+    let mut keys = HashSet::new();
+    for (id, o) in m.objects.iter::<ObjectId>() {
+        let path = format!("model.objects[{}]", id.as_usize());
+        if schema.type_def(o.ty).is_none() {
+            return Err(bad(path, "unknown object type"));
+        }
+        if !m.orgs.contains(o.org) {
+            return Err(bad(path, "dangling organization"));
+        }
+        if !keys.insert((o.ty, o.key.clone())) {
+            return Err(bad(path, "duplicate key within its type"));
+        }
+        let kind_ok = match o.kind {
+            ObjectKind::Data => is_data_type(o.ty),
+            ObjectKind::User(u) => {
+                o.ty == USERS
+                    && m.users
+                        .get(u)
+                        .is_some_and(|r| r.object == id && r.org == o.org)
+            }
+            ObjectKind::Role(r) => {
+                o.ty == ROLES
+                    && m.roles
+                        .get(r)
+                        .is_some_and(|r| r.object == id && r.org == o.org)
+            }
+            ObjectKind::Permission(p) => {
+                o.ty == PERMISSIONS
+                    && m.permissions
+                        .get(p)
+                        .is_some_and(|p| p.object == id && p.org == o.org)
+            }
+        };
+        if !kind_ok {
+            return Err(bad(
+                path,
+                "object kind does not match its type or record",
+            ));
+        }
+        if o.parents.len() > limits.max_parents {
+            return Err(bad(path, "too many parents"));
+        }
+        let mut seen = HashSet::new();
+        for p in &o.parents {
+            let ok = *p != id
+                && seen.insert(*p)
+                && o.kind == ObjectKind::Data
+                && m.objects
+                    .get(*p)
+                    .is_some_and(|r| r.kind == ObjectKind::Data);
+            if !ok {
+                return Err(bad(path, "invalid, repeated or dangling parent"));
+            }
+        }
+    }
+
+    // Ancestor closures in topological order; a cycle is an error.
+    let order = topological(m)?;
+    for id in order {
+        let parents: Vec<ObjectId> =
+            m.objects.get(id).map(|o| o.parents.to_vec()).unwrap_or_default();
+        let closure = m.closure_of(&parents);
+        if closure.len() > limits.max_ancestors {
+            return Err(bad(
+                format!("model.objects[{}]", id.as_usize()),
+                "too many ancestors",
+            ));
+        }
+        for p in &parents {
+            if let Some(po) = m.objects.get_mut(*p) {
+                po.children.insert(id);
+            }
+        }
+        if let Some(o) = m.objects.get_mut(id) {
+            o.ancestors = closure.into_boxed_slice();
+        }
+    }
+    let owned: Vec<(ObjectId, OrgId, TypeId)> = m
+        .objects
+        .iter::<ObjectId>()
+        .map(|(id, o)| (id, o.org, o.ty))
+        .collect();
+    for (id, org, ty) in owned {
+        if let Some(o) = m.orgs.get_mut(org) {
+            o.objects.entry(ty).or_default().insert(id);
+        }
+    }
+
+    // Users.
+    let mut emails = HashSet::new();
+    let users: Vec<UserId> =
+        m.users.iter::<UserId>().map(|(id, _)| id).collect();
+    for id in users {
+        let path = format!("model.users[{}]", id.as_usize());
+        let Some(u) = m.users.get(id) else { continue };
+        if crate::mutate::validate_email(u.email.as_str()).is_err() {
+            return Err(bad(path, "invalid e-mail"));
+        }
+        if !emails.insert(email_key(u.email.as_str())) {
+            return Err(bad(path, "duplicate e-mail"));
+        }
+        let ok = m.orgs.contains(u.org)
+            && m.objects
+                .get(u.object)
+                .is_some_and(|o| o.kind == ObjectKind::User(id));
+        if !ok {
+            return Err(bad(path, "dangling organization or object"));
+        }
+        if let Some(r) = u.personal_role {
+            let ok = m
+                .roles
+                .get(r)
+                .is_some_and(|r| r.personal == Some(id) && r.org == u.org);
+            if !ok {
+                return Err(bad(path, "invalid personal role"));
+            }
+        }
+        let org = u.org;
+        if let Some(o) = m.orgs.get_mut(org) {
+            o.users.insert(id);
+        }
+    }
+
+    // Permissions.
+    let perms: Vec<crate::PermissionId> = m
+        .permissions
+        .iter::<crate::PermissionId>()
+        .map(|(id, _)| id)
+        .collect();
+    for id in perms {
+        let path = format!("model.permissions[{}]", id.as_usize());
+        let Some(p) = m.permissions.get(id) else { continue };
+        let ok = m.orgs.contains(p.org)
+            && schema.action_def(p.action).is_some()
+            && schema.type_def(p.ty).is_some()
+            && m.objects
+                .get(p.object)
+                .is_some_and(|o| o.kind == ObjectKind::Permission(id));
+        if !ok {
+            return Err(bad(
+                path,
+                "dangling organization, action, type or object",
+            ));
+        }
+        if p.applies_to_all && !p.objects.is_empty() {
+            return Err(bad(path, "applies to all yet lists objects"));
+        }
+        if p.objects.len() > limits.max_objects_per_permission {
+            return Err(bad(path, "too many objects"));
+        }
+        for o in &p.objects {
+            let ok = m
+                .objects
+                .get(*o)
+                .is_some_and(|r| r.ty == p.ty && r.org == p.org);
+            if !ok {
+                return Err(bad(
+                    path,
+                    format!("listed object `{o}` is missing, of another type or of another organization"),
+                ));
+            }
+        }
+        let (org, objects) = (p.org, p.objects.clone());
+        for o in objects {
+            if let Some(r) = m.objects.get_mut(o) {
+                r.listed_in.insert(id);
+            }
+        }
+        if let Some(o) = m.orgs.get_mut(org) {
+            o.permissions.insert(id);
+        }
+    }
+
+    // Roles.
+    let mut role_names = HashSet::new();
+    let roles: Vec<crate::RoleId> =
+        m.roles.iter::<crate::RoleId>().map(|(id, _)| id).collect();
+    for id in roles {
+        let path = format!("model.roles[{}]", id.as_usize());
+        let Some(r) = m.roles.get(id) else { continue };
+        let ok = m.orgs.contains(r.org)
+            && m.objects
+                .get(r.object)
+                .is_some_and(|o| o.kind == ObjectKind::Role(id))
+            && r.personal.map_or(true, |u| m.users.contains(u));
+        if !ok {
+            return Err(bad(path, "dangling organization, object or user"));
+        }
+        if !role_names.insert((r.org, r.name.clone())) {
+            return Err(bad(path, "duplicate name in its organization"));
+        }
+        if r.permissions.len() > limits.max_permissions_per_role {
+            return Err(bad(path, "too many permissions"));
+        }
+        if r.required_bindings.iter().any(|t| !is_data_type(*t)) {
+            return Err(bad(path, "required binding of a non-data type"));
+        }
+        for p in &r.permissions {
+            if !m.permissions.get(*p).is_some_and(|p| p.org == r.org) {
+                return Err(bad(path, format!("permission `{p}` is missing or of another organization")));
+            }
+        }
+        let (org, perms) = (r.org, r.permissions.clone());
+        for p in perms {
+            if let Some(p) = m.permissions.get_mut(p) {
+                p.roles.insert(id);
+            }
+        }
+        if let Some(o) = m.orgs.get_mut(org) {
+            o.roles.insert(id);
+        }
+    }
+
+    // Grants.
+    let grants: Vec<crate::GrantId> =
+        m.grants.iter::<crate::GrantId>().map(|(id, _)| id).collect();
+    for id in grants {
+        let path = format!("model.grants[{}]", id.as_usize());
+        let Some(g) = m.grants.get(id).cloned() else { continue };
+        let (Some(u), Some(r)) = (m.users.get(g.user), m.roles.get(g.role))
+        else {
+            return Err(bad(path, "dangling user or role"));
+        };
+        if u.grants.contains_key(&g.role) {
+            return Err(bad(path, "role granted twice to one user"));
+        }
+        if u.grants.len() >= limits.max_grants_per_user {
+            return Err(bad(path, "too many grants for the user"));
+        }
+        if g.bindings.len() > limits.max_bindings {
+            return Err(bad(path, "too many bindings"));
+        }
+        let mut seen = HashSet::new();
+        for b in &g.bindings {
+            let ok = seen.insert(*b)
+                && m.objects
+                    .get(*b)
+                    .is_some_and(|o| o.kind == ObjectKind::Data);
+            if !ok {
+                return Err(bad(
+                    path,
+                    "invalid, repeated or dangling binding",
+                ));
+            }
+        }
+        for t in &r.required_bindings {
+            let bound = g
+                .bindings
+                .iter()
+                .any(|b| m.objects.get(*b).is_some_and(|o| o.ty == *t));
+            if !bound {
+                return Err(bad(path, "missing a required binding"));
+            }
+        }
+        if config.require_terms
+            && !m.orgs.get(u.org).is_some_and(|o| o.accepted_terms)
+        {
+            return Err(bad(
+                path,
+                "grantee's organization has not accepted the terms",
+            ));
+        }
+        let external = u.org != r.org;
+        let administrative = r.permissions.iter().any(|p| {
+            m.permissions
+                .get(*p)
+                .is_some_and(|p| schema.is_administrative(p.action, p.ty))
+        });
+        if external && administrative {
+            return Err(bad(
+                path,
+                "administrative role granted outside its organization",
+            ));
+        }
+        if let Some(u) = m.users.get_mut(g.user) {
+            u.grants.insert(g.role, id);
+        }
+        if let Some(r) = m.roles.get_mut(g.role) {
+            r.grants.insert(id);
+        }
+        for b in &g.bindings {
+            if let Some(o) = m.objects.get_mut(*b) {
+                o.bound_by.insert(id);
+            }
+        }
+    }
+
+    // Shares.
+    let mut pairs = HashSet::new();
+    let shares: Vec<ShareId> =
+        m.shares.iter::<ShareId>().map(|(id, _)| id).collect();
+    for id in shares {
+        let path = format!("model.shares[{}]", id.as_usize());
+        let Some(s) = m.shares.get(id) else { continue };
+        let root_ok =
+            m.objects.get(s.root).is_some_and(|o| o.kind == ObjectKind::Data);
+        let grantee_ok = match s.grantee {
+            Grantee::User(u) => m.users.contains(u),
+            Grantee::Org(o) => m.orgs.contains(o),
+            Grantee::Public => !s.share_forward,
+        };
+        if !root_ok || !grantee_ok {
+            return Err(bad(
+                path,
+                "dangling root or grantee, or public share-forward",
+            ));
+        }
+        if !pairs.insert((s.root, s.grantee)) {
+            return Err(bad(path, "two shares of one root to one grantee"));
+        }
+        let fixed = match s.kind {
+            ShareKind::ReadOnly => Some(false),
+            ShareKind::Full => Some(true),
+            _ => None,
+        };
+        if fixed.is_some_and(|f| f != s.share_forward) {
+            return Err(bad(
+                path,
+                "share-forward contradicts the share's kind",
+            ));
+        }
+        let mut types = HashSet::new();
+        if s.levels.iter().any(|(t, _)| !is_data_type(*t) || !types.insert(*t))
+        {
+            return Err(bad(path, "invalid or repeated type level"));
+        }
+        let sorted =
+            s.overrides.windows(2).all(|w| matches!(w, [a, b] if a.0 < b.0));
+        let under = s.overrides.iter().all(|(o, _)| {
+            m.objects.get(*o).is_some_and(|r| r.is_at_or_under(*o, s.root))
+        });
+        if !sorted || !under {
+            return Err(bad(
+                path,
+                "object levels unsorted, repeated or outside the root",
+            ));
+        }
+        if let Grantor::User(u) = s.grantor {
+            // A grantor may have been deleted since (the share is then
+            // kept under `Keep`); a handle beyond every user is invalid.
+            if u.as_usize() >= m.users.len_slots() {
+                return Err(bad(path, "grantor was never a user"));
+            }
+        }
+    }
+    let roots: Vec<(ShareId, ObjectId)> =
+        m.shares.iter::<ShareId>().map(|(id, s)| (id, s.root)).collect();
+    for (id, root) in roots {
+        if let Some(o) = m.objects.get_mut(root) {
+            o.shares.insert(id);
+        }
+    }
+
+    // Connections and transfers.
+    for (k, c) in &m.connections {
+        let ok = c.from != c.to
+            && m.orgs.contains(c.from)
+            && m.orgs.contains(c.to)
+            && *k == pair_key(c.from, c.to);
+        if !ok {
+            return Err(bad(
+                format!("model.connections[{k}]"),
+                "invalid connection",
+            ));
+        }
+    }
+    for (root, to) in &m.transfers {
+        let ok = m
+            .objects
+            .get(*root)
+            .is_some_and(|o| o.kind == ObjectKind::Data && o.org != *to)
+            && m.orgs.contains(*to);
+        if !ok {
+            return Err(bad(
+                format!("model.transfers[{}]", root.as_usize()),
+                "invalid transfer",
+            ));
+        }
+    }
+    m.rebuild_lookups();
+    Ok(())
+}
+
+/// Orders objects parents-first; fails on a cycle.
+fn topological(m: &Model) -> Result<Vec<ObjectId>> {
+    let mut indegree: HashMap<ObjectId, usize> = HashMap::new();
+    let mut children: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
+    for (id, o) in m.objects.iter::<ObjectId>() {
+        indegree.insert(id, o.parents.len());
+        for p in &o.parents {
+            children.entry(*p).or_default().push(id);
+        }
+    }
+    let mut ready: Vec<ObjectId> =
+        indegree.iter().filter(|(_, d)| **d == 0).map(|(id, _)| *id).collect();
+    ready.sort_unstable();
+    let mut order = Vec::with_capacity(indegree.len());
+    let mut done: IndexSet<ObjectId> = IndexSet::new();
+    while let Some(id) = ready.pop() {
+        order.push(id);
+        done.insert(id);
+        for c in children.get(&id).into_iter().flatten() {
+            if let Some(d) = indegree.get_mut(c) {
+                *d = d.saturating_sub(1);
+                if *d == 0 {
+                    ready.push(*c);
+                }
+            }
+        }
+    }
+    if order.len() != indegree.len() {
+        let stuck =
+            indegree.keys().filter(|k| !done.contains(*k)).min().copied();
+        let at = stuck.map_or(0, Idx::index);
+        return Err(bad(
+            format!("model.objects[{at}].parents"),
+            "cycle among objects",
+        ));
+    }
+    Ok(order)
+}
