@@ -6,9 +6,11 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::id::{
-    ActionId, GrantId, ObjectId, OrgId, PermissionId, RoleId, ShareId, UserId,
+    ActionId, GrantId, ObjectId, OrgId, PermissionId, RoleId, ShareId,
+    TokenId, UserId,
 };
 use crate::index::{mask_on, ObjMeta, UserIndex};
+use crate::schema::Threshold;
 use crate::share::{Grantee, Grantor};
 use crate::Engine;
 
@@ -40,6 +42,10 @@ impl Decision {
 pub enum Subject {
     /// A signed-in user.
     User(UserId),
+    /// An API token (see [`Engine::authenticate`]): acts as its user,
+    /// capped to non-administrative actions of threshold `Read` or below,
+    /// inside its scope.
+    Token(TokenId),
     /// Nobody signed in.
     Anonymous,
 }
@@ -79,6 +85,9 @@ pub enum Denial {
     UnknownSubject,
     /// The action is not in the schema.
     UnknownAction,
+    /// A token may not attempt this: the action is administrative or above
+    /// `Read`, or the object lies outside the token's scope.
+    TokenCap,
     /// The object does not exist.
     UnknownObject,
     /// No grant or share of the subject covers the object with this action.
@@ -177,7 +186,39 @@ impl Engine {
             Subject::Anonymous => {
                 meta.shared && self.share_allows(None, None, action, object)
             }
+            Subject::Token(t) => {
+                match self.token_user(t, action, object, meta) {
+                    Some(u) => self.allows(Subject::User(u), action, object),
+                    None => false,
+                }
+            }
         }
+    }
+
+    /// The user a token acts as, if the token may attempt `action` on
+    /// `object` at all: the action is not administrative, its threshold is
+    /// `Read` or below, and the object lies inside the token's scope.
+    fn token_user(
+        &self,
+        token: TokenId,
+        action: ActionId,
+        object: ObjectId,
+        meta: ObjMeta,
+    ) -> Option<UserId> {
+        let t = self.model.tokens.get(token)?;
+        let def = self.schema.action_def(action)?;
+        if def.threshold() > Threshold::Read
+            || self.schema.is_administrative(action, meta.ty)
+        {
+            return None;
+        }
+        if let Some(scope) = t.scope {
+            let rec = self.model.objects.get(object)?;
+            if !rec.is_at_or_under(object, scope) {
+                return None;
+            }
+        }
+        Some(t.user)
     }
 
     /// The share path: an accepted share to the user, their organization or
@@ -382,6 +423,26 @@ impl Engine {
                     }
                     None
                 }
+                Subject::Token(t) if self.model.tokens.contains(t) => {
+                    let user = self.model.objects.get(object).and_then(|r| {
+                        let meta = ObjMeta {
+                            ty: r.ty,
+                            org: r.org,
+                            live: true,
+                            shared: false,
+                        };
+                        self.token_user(t, action, object, meta)
+                    });
+                    match user {
+                        Some(u) => {
+                            let inner =
+                                self.explain(Subject::User(u), action, object);
+                            reasons.extend(inner.reasons);
+                            None
+                        }
+                        None => Some(Denial::TokenCap),
+                    }
+                }
                 _ => Some(Denial::UnknownSubject),
             }
         };
@@ -486,6 +547,7 @@ impl Engine {
                 Denial::UnknownSubject => "unknown subject",
                 Denial::UnknownAction => "unknown action",
                 Denial::UnknownObject => "unknown object",
+                Denial::TokenCap => "outside what a read-only token may do",
                 Denial::NoMatchingGrant => "no grant allows it",
             };
             let _ = write!(s, ": {why}");

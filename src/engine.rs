@@ -30,8 +30,11 @@ pub struct Limits {
     pub max_grants_per_user: usize,
     /// Permissions per role. Default 4,096.
     pub max_permissions_per_role: usize,
-    /// Objects in one permission's explicit list. Default 65,536.
+    /// Objects in one permission's explicit list (and object levels in
+    /// one share). Default 65,536.
     pub max_objects_per_permission: usize,
+    /// API tokens per user. Default 64.
+    pub max_tokens_per_user: usize,
 }
 
 impl Default for Limits {
@@ -43,6 +46,7 @@ impl Default for Limits {
             max_grants_per_user: 256,
             max_permissions_per_role: 4096,
             max_objects_per_permission: 65_536,
+            max_tokens_per_user: 64,
         }
     }
 }
@@ -72,6 +76,11 @@ pub struct Config {
     /// What happens downstream when a share is removed or lowered.
     /// Default [`Downstream::Keep`].
     pub downstream: Downstream,
+    /// Object types whose new objects are public at once: each gets a
+    /// Read Only share to [`Grantee::Public`](crate::Grantee::Public),
+    /// granted by the owner, until someone with the authority removes it
+    /// ("require login"). Default empty.
+    pub public_by_default: Vec<String>,
     /// Size limits.
     pub limits: Limits,
 }

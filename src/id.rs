@@ -152,6 +152,11 @@ index_type!(
     "grant"
 );
 index_type!(
+    /// Handle of an API token.
+    TokenId,
+    "token"
+);
+index_type!(
     /// Handle of a share.
     ShareId,
     "share"

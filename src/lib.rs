@@ -118,6 +118,7 @@ pub mod presets;
 mod query;
 pub mod schema;
 mod share;
+mod token;
 
 pub use crate::audit::{Actor, Event, Outcome, Revision, Timestamp};
 pub use crate::decision::{Decision, Denial, Reason, Response, Subject};
@@ -128,7 +129,7 @@ pub use crate::error::{
 };
 pub use crate::id::{
     ActionId, GrantId, Ident, Name, ObjectId, OrgId, PermissionId, RoleId,
-    ShareId, TypeId, UserId, MAX_IDENT_LEN, MAX_NAME_LEN,
+    ShareId, TokenId, TypeId, UserId, MAX_IDENT_LEN, MAX_NAME_LEN,
 };
 pub use crate::model::Connection;
 pub use crate::model::{
@@ -141,6 +142,7 @@ pub use crate::schema::{ActionSpec, Level, Schema, SchemaBuilder, Threshold};
 pub use crate::share::{
     Grantee, Grantor, Share, ShareKind, ShareSpec, ShareStatus,
 };
+pub use crate::token::{Secret, Token};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

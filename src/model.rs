@@ -15,9 +15,10 @@ use smallvec::SmallVec;
 
 use crate::id::{
     ActionId, Arena, GrantId, Name, ObjectId, OrgId, PermissionId, RoleId,
-    ShareId, TypeId, UserId,
+    ShareId, TokenId, TypeId, UserId,
 };
 use crate::share::{Grantee, Share};
+use crate::token::Token;
 
 /// An organization: owns users, roles, permissions and objects.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -80,6 +81,8 @@ pub struct User {
     #[serde(skip)]
     pub(crate) grants: IndexMap<RoleId, GrantId>,
     pub(crate) personal_role: Option<RoleId>,
+    #[serde(skip)]
+    pub(crate) tokens: IndexSet<TokenId>,
 }
 
 impl User {
@@ -106,6 +109,10 @@ impl User {
     /// The grants the user holds.
     pub fn grants(&self) -> impl Iterator<Item = GrantId> + '_ {
         self.grants.values().copied()
+    }
+    /// The user's API tokens.
+    pub fn tokens(&self) -> impl Iterator<Item = TokenId> + '_ {
+        self.tokens.iter().copied()
     }
     /// The user's personal default role, if the engine creates one.
     #[must_use]
@@ -374,6 +381,7 @@ pub(crate) struct Model {
     pub(crate) permissions: Arena<Permission>,
     pub(crate) grants: Arena<Grant>,
     pub(crate) shares: Arena<Share>,
+    pub(crate) tokens: Arena<Token>,
     /// Connections between organizations, keyed by the unordered pair.
     pub(crate) connections: IndexMap<u64, Connection>,
     /// Pending ownership transfers: root object to recipient organization.
@@ -749,6 +757,9 @@ impl Model {
         }
         self.remove_shares_to(Grantee::User(id), dirty);
         let Some(user) = self.users.remove(id) else { return };
+        for t in &user.tokens {
+            self.tokens.remove(*t);
+        }
         if let Some(org) = self.orgs.get_mut(user.org) {
             org.users.shift_remove(&id);
         }
@@ -776,6 +787,16 @@ impl Model {
             .iter()
             .map(|(id, r)| ((r.org, r.name.clone()), id))
             .collect();
+        let tokens: Vec<(TokenId, UserId)> = self
+            .tokens
+            .iter()
+            .map(|(id, t): (TokenId, &Token)| (id, t.user))
+            .collect();
+        for (id, u) in tokens {
+            if let Some(user) = self.users.get_mut(u) {
+                user.tokens.insert(id);
+            }
+        }
         self.share_keys = self
             .shares
             .iter()

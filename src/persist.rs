@@ -281,6 +281,7 @@ fn validate_and_link(
     check_slots(&m.permissions, "model.permissions")?;
     check_slots(&m.grants, "model.grants")?;
     check_slots(&m.shares, "model.shares")?;
+    check_slots(&m.tokens, "model.tokens")?;
     let is_data_type =
         |t: TypeId| schema.type_def(t).is_some_and(|d| !d.is_policy());
 
@@ -647,6 +648,32 @@ fn validate_and_link(
         if let Some(o) = m.objects.get_mut(root) {
             o.shares.insert(id);
         }
+    }
+
+    // Tokens.
+    for (id, t) in m.tokens.iter::<crate::TokenId>() {
+        let path = format!("model.tokens[{}]", id.as_usize());
+        let hash_ok = t.hash.len() == 64
+            && t.hash.bytes().all(|b| b.is_ascii_hexdigit());
+        let ok = m.users.contains(t.user)
+            && t.scope.map_or(true, |s| m.objects.contains(s))
+            && hash_ok;
+        if !ok {
+            return Err(bad(
+                path,
+                "dangling user or scope, or malformed hash",
+            ));
+        }
+    }
+    let per_user: HashMap<UserId, usize> = m
+        .tokens
+        .iter::<crate::TokenId>()
+        .fold(HashMap::new(), |mut acc, (_, t)| {
+            *acc.entry(t.user).or_default() += 1;
+            acc
+        });
+    if per_user.values().any(|n| *n > limits.max_tokens_per_user) {
+        return Err(bad("model.tokens", "too many tokens for one user"));
     }
 
     // Connections and transfers.

@@ -291,6 +291,81 @@ pub fn portfolio_schema() -> Result<Schema, SchemaError> {
         .build()
 }
 
+/// WattMetrics project security: projects with a dashboard and data,
+/// public until they require a login, project users and administrators
+/// added by e-mail, and read-only API tokens.
+///
+/// * Object types: `project`, `dashboard`, `dataset` (dashboards and
+///   datasets are children of a project).
+/// * Each new organization gets the role `Account administrator`: create,
+///   read, update, delete and share (`grant`) every project, dashboard and
+///   dataset it owns.
+/// * A new project is public: anyone, signed in or not, reads it and
+///   everything under it, and it is listed by
+///   [`Engine::public_objects`](crate::Engine::public_objects) — until
+///   [`Mutator::set_public`](crate::Mutator::set_public)`(project, false)`
+///   ("require login for all project data").
+/// * A *project user* is a Read Only share of the project to an existing
+///   account ([`Mutator::share_by_email`](crate::Mutator::share_by_email);
+///   an unknown e-mail is an error). A *project administrator* ("portal
+///   access") is a Full Access share: it may add and remove project users
+///   and administrators, switch visibility and revoke the project's tokens.
+/// * Tokens ([`Mutator::issue_token`](crate::Mutator::issue_token)) are
+///   strictly read-only and may be scoped to one project.
+/// * Changes take effect with the mutation that makes them.
+///
+/// # Example
+///
+/// ```
+/// use accord::{presets, Actor, ShareSpec, Subject, Timestamp};
+///
+/// let mut engine = presets::project_portal().build()?;
+/// let t = Timestamp::from_unix_millis(0);
+/// let mut sys = engine.act(Actor::System, t);
+/// let org = sys.create_org("Solar Co")?.value;
+/// let project = sys.create_object(org, "project", "Rooftop 7", &[])?.value;
+/// let read = sys.engine().schema().action("read").unwrap();
+/// let ty = sys.engine().schema().object_type("project").unwrap();
+/// assert!(sys.engine().check(Subject::Anonymous, read, project).is_allow());
+/// assert_eq!(sys.engine().public_objects(ty), [project]);
+///
+/// sys.set_public(project, false)?;
+/// assert!(!engine.check(Subject::Anonymous, read, project).is_allow());
+/// assert!(engine.public_objects(ty).is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn project_portal() -> Builder {
+    Builder::from_result(project_portal_schema()).configure(|c| {
+        c.public_by_default = vec!["project".to_owned()];
+    })
+}
+
+/// The schema of [`project_portal`].
+///
+/// # Errors
+///
+/// None in practice: the declarations are constant (and tested).
+pub fn project_portal_schema() -> Result<Schema, SchemaError> {
+    let mut admin: Vec<(&str, &str)> = Vec::new();
+    for t in ["project", "dashboard", "dataset"] {
+        for a in ["create", "read", "update", "delete", "grant"] {
+            admin.push((a, t));
+        }
+    }
+    admin.push(("read", "users"));
+    Schema::builder()
+        .object_type("project")
+        .object_type("dashboard")
+        .object_type("dataset")
+        .default_role(
+            "Account administrator",
+            "every project, dashboard and dataset of the account",
+            &admin,
+        )
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -298,6 +373,7 @@ mod tests {
         let schema = super::arbiter_schema().unwrap();
         assert_eq!(schema.default_roles().len(), 6);
         assert!(super::portfolio_schema().is_ok());
+        assert!(super::project_portal_schema().is_ok());
         let counts: Vec<usize> = schema
             .default_roles()
             .iter()

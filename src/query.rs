@@ -88,46 +88,91 @@ impl Engine {
         action: ActionId,
         ty: TypeId,
     ) -> Vec<ObjectId> {
-        let Subject::User(u) = subject else { return Vec::new() };
-        let Some(ui) = self.index.user(u) else { return Vec::new() };
         if action.as_usize() >= 64 {
             return Vec::new();
         }
-        let bit = 1u64 << action.as_u32();
+        // Candidates come from the (token's) user's grants and from the
+        // shares the subject receives; `check` has the last word.
+        let user = match subject {
+            Subject::User(u) => Some(u),
+            Subject::Token(t) => self.model.tokens.get(t).map(|t| t.user),
+            _ => None,
+        };
         let mut found: IndexSet<ObjectId> = IndexSet::new();
-        let maps = std::iter::once(&ui.unbound)
-            .chain(ui.bound.iter().filter_map(|(_, r)| self.index.role(*r)));
-        for map in maps {
-            for (key, mask) in map {
-                if mask & bit == 0 {
-                    continue;
-                }
-                match decode(*key) {
-                    Some(Scope::Type(org, t)) if t == ty => {
-                        if let Some(o) = self.model.orgs.get(org) {
-                            found.extend(o.objects_of_type(ty));
-                        }
+        let grantees: Vec<Grantee> = match user {
+            Some(u) => self.grantees_of(u).to_vec(),
+            None => vec![Grantee::Public],
+        };
+        for g in &grantees {
+            for id in self.model.shares_by_grantee.get(g).into_iter().flatten()
+            {
+                let Some(share) = self.model.shares.get(*id) else { continue };
+                let subtree = std::iter::once(share.root)
+                    .chain(self.model.descendants(share.root));
+                for o in subtree {
+                    if self.model.objects.get(o).is_some_and(|r| r.ty == ty) {
+                        found.insert(o);
                     }
-                    Some(Scope::Object(o)) => {
-                        let same = self
-                            .model
-                            .objects
-                            .get(o)
-                            .is_some_and(|r| r.ty == ty);
-                        if same {
-                            found.insert(o);
-                        }
-                    }
-                    _ => {}
                 }
             }
         }
-        // Candidates from bound grants must still pass their bindings.
+        let bit = 1u64 << action.as_u32();
+        if let Some(ui) = user.and_then(|u| self.index.user(u)) {
+            let maps = std::iter::once(&ui.unbound).chain(
+                ui.bound.iter().filter_map(|(_, r)| self.index.role(*r)),
+            );
+            for map in maps {
+                for (key, mask) in map {
+                    if mask & bit == 0 {
+                        continue;
+                    }
+                    match decode(*key) {
+                        Some(Scope::Type(org, t)) if t == ty => {
+                            if let Some(o) = self.model.orgs.get(org) {
+                                found.extend(o.objects_of_type(ty));
+                            }
+                        }
+                        Some(Scope::Object(o)) => {
+                            let same = self
+                                .model
+                                .objects
+                                .get(o)
+                                .is_some_and(|r| r.ty == ty);
+                            if same {
+                                found.insert(o);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
         let mut out: Vec<ObjectId> = found
             .into_iter()
             .filter(|o| self.check(subject, action, *o).is_allow())
             .collect();
         out.sort_unstable();
+        out
+    }
+
+    /// The objects of type `ty` that are public (a Read Only share to
+    /// [`Grantee::Public`] is rooted at them), sorted: the "live projects"
+    /// listing. An object that requires a login is not listed.
+    #[must_use]
+    pub fn public_objects(&self, ty: TypeId) -> Vec<ObjectId> {
+        let mut out: Vec<ObjectId> = self
+            .model
+            .shares_by_grantee
+            .get(&Grantee::Public)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.model.shares.get(*id))
+            .filter(|s| s.status == crate::ShareStatus::Accepted)
+            .map(|s| s.root)
+            .filter(|o| self.model.objects.get(*o).is_some_and(|r| r.ty == ty))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
         out
     }
 

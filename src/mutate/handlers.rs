@@ -634,6 +634,7 @@ impl Engine {
             object,
             grants: indexmap::IndexMap::new(),
             personal_role: None,
+            tokens: IndexSet::new(),
         };
         self.model.users.push::<UserId>(user);
         if let Some(o) = self.model.orgs.get_mut(org) {
@@ -731,6 +732,7 @@ impl Engine {
             .model
             .insert_object(ty, org, key, ObjectKind::Data, parents, &mut dirty)
             .ok_or_else(|| limit("objects", 0))?;
+        self.publish_new(id, &mut dirty);
         self.index.refresh(&self.model, dirty);
         Ok(Created::Object(id))
     }

@@ -9,17 +9,20 @@
 
 mod handlers;
 mod sharing;
+mod tokens;
 
 pub(crate) use handlers::validate_email;
 
 use serde::{Deserialize, Serialize};
 
+use crate::audit::Timestamp as Ts;
 use crate::audit::{Actor, Event, Outcome, Revision, Timestamp};
 use crate::error::{ErrorKind, MutationError, Refusal};
 use crate::id::{
-    GrantId, ObjectId, OrgId, PermissionId, RoleId, ShareId, UserId,
+    GrantId, ObjectId, OrgId, PermissionId, RoleId, ShareId, TokenId, UserId,
 };
 use crate::share::{Grantee, ShareSpec};
+use crate::token::Secret;
 use crate::Engine;
 
 /// One mutation, as recorded in the audit log.
@@ -229,6 +232,41 @@ pub enum Op {
         /// Accept (`true`) or reject (`false`).
         accept: bool,
     },
+    /// Share a root with the user holding an e-mail address.
+    ShareByEmail {
+        /// The root object.
+        root: ObjectId,
+        /// The grantee's e-mail (login).
+        email: String,
+        /// What is shared.
+        spec: ShareSpec,
+    },
+    /// Make a root public (a Read Only share to the public) or require a
+    /// login for it (remove that share).
+    SetPublic {
+        /// The root object.
+        root: ObjectId,
+        /// Public (`true`) or login required (`false`).
+        public: bool,
+    },
+    /// Issue an API token. The log records only the secret's hash.
+    IssueToken {
+        /// The user the token acts as.
+        user: UserId,
+        /// The object under which it works, if scoped.
+        scope: Option<ObjectId>,
+        /// A label.
+        label: String,
+        /// When it stops working, if ever.
+        expires: Option<Ts>,
+        /// SHA-256 (hex) of the secret.
+        hash: String,
+    },
+    /// Revoke an API token.
+    RevokeToken {
+        /// The token.
+        token: TokenId,
+    },
 }
 
 impl Op {
@@ -268,6 +306,10 @@ impl Op {
             Op::RespondConnection { .. } => "respond to connection",
             Op::Transfer { .. } => "transfer",
             Op::RespondTransfer { .. } => "respond to transfer",
+            Op::ShareByEmail { .. } => "share by e-mail",
+            Op::SetPublic { .. } => "set public",
+            Op::IssueToken { .. } => "issue token",
+            Op::RevokeToken { .. } => "revoke token",
         }
     }
 }
@@ -283,6 +325,7 @@ pub(crate) enum Created {
     Permission(PermissionId),
     Grant(GrantId),
     Share(ShareId),
+    Token(TokenId),
 }
 
 /// The result of a successful mutation: its value (usually the handle of
@@ -889,5 +932,97 @@ impl Mutator<'_> {
         accept: bool,
     ) -> Result<Receipt<()>, MutationError> {
         self.unit(Op::RespondTransfer { root, accept })
+    }
+
+    /// Shares `root` with the user whose login is `email`
+    /// (case-insensitive); otherwise as [`Mutator::share`].
+    ///
+    /// # Errors
+    ///
+    /// Refused with [`ErrorKind::NotFound`] when no account has that
+    /// e-mail, and as [`Mutator::share`].
+    pub fn share_by_email(
+        &mut self,
+        root: ObjectId,
+        email: &str,
+        spec: ShareSpec,
+    ) -> Result<Receipt<ShareId>, MutationError> {
+        let op = Op::ShareByEmail { root, email: email.to_owned(), spec };
+        expect_created!(self, op, Share)
+    }
+
+    /// Makes `root` public (readable by anyone, listed by
+    /// [`Engine::public_objects`]) or requires a login for it. Needs the
+    /// authority to share the root (to make it public) or to remove its
+    /// public share (to require a login).
+    ///
+    /// # Errors
+    ///
+    /// Refused on missing authority, if the root is already in the asked
+    /// state, or for an unknown object.
+    pub fn set_public(
+        &mut self,
+        root: ObjectId,
+        public: bool,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::SetPublic { root, public })
+    }
+
+    /// Issues a read-only API token acting as `user`, optionally limited to
+    /// `scope` and everything under it, optionally expiring. The actor must
+    /// be `user` (or `System`), and `user` must be able to read the scope.
+    ///
+    /// Returns the token's handle and its secret. The secret is shown only
+    /// here: the engine and its audit log keep only its hash.
+    ///
+    /// # Errors
+    ///
+    /// Refused on missing authority, an unknown user or scope, too many
+    /// tokens, or if the operating system's random source fails.
+    pub fn issue_token(
+        &mut self,
+        user: UserId,
+        scope: Option<ObjectId>,
+        label: &str,
+        expires: Option<Ts>,
+    ) -> Result<Receipt<(TokenId, Secret)>, MutationError> {
+        let next = self.engine.model.tokens.next_id::<TokenId>();
+        let secret = next.and_then(crate::token::generate);
+        let hash = secret
+            .as_ref()
+            .map(|s| crate::token::hash(s.expose()))
+            .unwrap_or_default();
+        let op = Op::IssueToken {
+            user,
+            scope,
+            label: label.to_owned(),
+            expires,
+            hash,
+        };
+        let receipt = expect_created!(self, op, Token)?;
+        match secret {
+            Some(secret) => Ok(Receipt {
+                value: (receipt.value, secret),
+                revision: receipt.revision,
+            }),
+            None => Err(ErrorKind::Invalid {
+                reason: "random source unavailable".to_owned(),
+            }
+            .into()),
+        }
+    }
+
+    /// Revokes an API token. Allowed to its user, to anyone holding
+    /// `update` on its scope (a project administrator), and to platform
+    /// administrators.
+    ///
+    /// # Errors
+    ///
+    /// Refused on missing authority or an unknown token.
+    pub fn revoke_token(
+        &mut self,
+        token: TokenId,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::RevokeToken { token })
     }
 }

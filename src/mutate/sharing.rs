@@ -51,7 +51,20 @@ impl Engine {
             Op::Share { root, grantee, spec } => {
                 self.share_op(who, op_name, *root, *grantee, spec)
             }
-            Op::Unshare { share } => self.unshare(who, op_name, *share),
+            Op::Unshare { share } => self.unshare_op(who, op_name, *share),
+            Op::ShareByEmail { root, email, spec } => {
+                self.share_by_email(who, op_name, *root, email, spec)
+            }
+            Op::SetPublic { root, public } => {
+                self.set_public(who, op_name, *root, *public)
+            }
+            Op::IssueToken { user, scope, label, expires, hash } => self
+                .issue_token(
+                    who, op_name, *user, *scope, label, *expires, hash,
+                ),
+            Op::RevokeToken { token } => {
+                self.revoke_token(who, op_name, *token)
+            }
             Op::AcceptShare { share } => {
                 self.respond_share(who, op_name, *share, true)
             }
@@ -318,7 +331,7 @@ impl Engine {
         })
     }
 
-    fn share_op(
+    pub(super) fn share_op(
         &mut self,
         who: Who,
         op: &'static str,
@@ -480,7 +493,7 @@ impl Engine {
         Ok(Created::Share(id))
     }
 
-    fn unshare(
+    pub(super) fn unshare_op(
         &mut self,
         who: Who,
         op: &'static str,
