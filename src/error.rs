@@ -344,6 +344,12 @@ pub enum ErrorKind {
         /// The grantee.
         grantee: String,
     },
+    /// A password does not follow the rules.
+    #[error("password refused: {reason}")]
+    WeakPassword {
+        /// Which rule it breaks.
+        reason: String,
+    },
     /// A configured limit would be exceeded.
     #[error("limit exceeded: {what} (at most {max})")]
     Limit {
@@ -384,6 +390,7 @@ impl ErrorKind {
             ErrorKind::AppliesToAll { .. } => "applies_to_all",
             ErrorKind::Cycle { .. } => "cycle",
             ErrorKind::Limit { .. } => "limit",
+            ErrorKind::WeakPassword { .. } => "weak_password",
             ErrorKind::Ceiling { .. } => "ceiling",
             ErrorKind::DependentShares { .. } => "dependent_shares",
             ErrorKind::NotConnected { .. } => "not_connected",

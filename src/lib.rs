@@ -105,6 +105,7 @@ No optional features yet: `serde` support is always on.
 #![deny(rustdoc::broken_intra_doc_links)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod accounts;
 mod audit;
 mod decision;
 mod engine;

@@ -83,6 +83,8 @@ pub struct User {
     pub(crate) personal_role: Option<RoleId>,
     #[serde(skip)]
     pub(crate) tokens: IndexSet<TokenId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) profile: Option<crate::accounts::Profile>,
 }
 
 impl User {
@@ -109,6 +111,11 @@ impl User {
     /// The grants the user holds.
     pub fn grants(&self) -> impl Iterator<Item = GrantId> + '_ {
         self.grants.values().copied()
+    }
+    /// The account profile, for users created as accounts.
+    #[must_use]
+    pub fn profile(&self) -> Option<&crate::accounts::Profile> {
+        self.profile.as_ref()
     }
     /// The user's API tokens.
     pub fn tokens(&self) -> impl Iterator<Item = TokenId> + '_ {

@@ -366,6 +366,109 @@ pub fn project_portal_schema() -> Result<Schema, SchemaError> {
         .build()
 }
 
+/// An IoT metering platform: a platform administrator manages accounts;
+/// roles bound to specific entities limit access to what is assigned.
+///
+/// * Object types: `resource_supply_company`, `service_organization`,
+///   `metering_unit` (a child of the supply company it meters for and of
+///   the service organization that maintains it), `report`, `equipment`.
+/// * Actions: the built-ins plus `read_values` (Read) and `configure`
+///   (Full).
+/// * Each new organization gets the roles:
+///   - `Service Company Administrator`, which must be bound to one
+///     `resource_supply_company` and one `service_organization`: read the
+///     two, read, read values of and configure the metering units under
+///     both bindings;
+///   - `Platform operator`: everything on every metering object;
+///   - the modules `Reporting` (read and create reports) and `Equipment
+///     monitoring` (read equipment and metering values), grantable alone or
+///     bound like the access level.
+/// * With the `accounts` feature, platform administrators create, edit
+///   and delete accounts ([`Mutator::create_account`](crate::Mutator)).
+///
+/// # Example
+///
+/// ```
+/// use accord::{presets, Actor, Timestamp, Subject};
+///
+/// let mut engine = presets::metering().build()?;
+/// let mut sys = engine.act(Actor::System, Timestamp::default());
+/// let platform = sys.create_org("Platform")?.value;
+/// let gaz = sys.create_object(platform, "resource_supply_company", "Hududgaz", &[])?.value;
+/// let tech = sys.create_object(platform, "service_organization", "TechService", &[])?.value;
+/// let other = sys.create_object(platform, "service_organization", "OtherService", &[])?.value;
+/// let mine = sys.create_object(platform, "metering_unit", "MU-1", &[gaz, tech])?.value;
+/// let theirs = sys.create_object(platform, "metering_unit", "MU-2", &[gaz, other])?.value;
+/// let tech_user = sys.create_user(platform, "service_tech@domain.com")?.value;
+/// let sca = sys.engine().role_by_name(platform, "Service Company Administrator").unwrap();
+/// assert!(sys.grant_role(tech_user, sca, &[gaz]).is_err()); // both bindings required
+/// sys.grant_role(tech_user, sca, &[gaz, tech])?;
+///
+/// let read = engine.schema().action("read").unwrap();
+/// assert!(engine.check(Subject::User(tech_user), read, mine).is_allow());
+/// assert!(!engine.check(Subject::User(tech_user), read, theirs).is_allow());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn metering() -> Builder {
+    Builder::from_result(metering_schema())
+}
+
+/// The schema of [`metering`].
+///
+/// # Errors
+///
+/// None in practice: the declarations are constant (and tested).
+pub fn metering_schema() -> Result<Schema, SchemaError> {
+    let types = [
+        "resource_supply_company",
+        "service_organization",
+        "metering_unit",
+        "report",
+        "equipment",
+    ];
+    let mut operator: Vec<(&str, &str)> = Vec::new();
+    for t in types {
+        for a in
+            ["create", "read", "update", "delete", "read_values", "configure"]
+        {
+            operator.push((a, t));
+        }
+    }
+    Schema::builder()
+        .object_type("resource_supply_company")
+        .object_type("service_organization")
+        .object_type("metering_unit")
+        .object_type("report")
+        .object_type("equipment")
+        .action("read_values", Threshold::Read)
+        .action("configure", Threshold::Full)
+        .default_role(
+            "Service Company Administrator",
+            "the metering units of one supply company served by one service organization",
+            &[
+                ("read", "resource_supply_company"),
+                ("read", "service_organization"),
+                ("read", "metering_unit"),
+                ("read_values", "metering_unit"),
+                ("configure", "metering_unit"),
+            ],
+        )
+        .bound_to(&["resource_supply_company", "service_organization"])
+        .default_role("Platform operator", "every metering object", &operator)
+        .default_role(
+            "Reporting",
+            "module: reports",
+            &[("read", "report"), ("create", "report"), ("read_values", "metering_unit")],
+        )
+        .default_role(
+            "Equipment monitoring",
+            "module: equipment and metering values",
+            &[("read", "equipment"), ("read", "metering_unit"), ("read_values", "metering_unit")],
+        )
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -374,6 +477,7 @@ mod tests {
         assert_eq!(schema.default_roles().len(), 6);
         assert!(super::portfolio_schema().is_ok());
         assert!(super::project_portal_schema().is_ok());
+        assert!(super::metering_schema().is_ok());
         let counts: Vec<usize> = schema
             .default_roles()
             .iter()

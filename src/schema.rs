@@ -241,6 +241,9 @@ pub struct RoleTemplate {
     pub description: String,
     /// Its permissions, each applying to all objects of its type.
     pub permissions: Vec<PermissionTemplate>,
+    /// Object types a grant of the role must be bound to.
+    #[serde(default)]
+    pub required_bindings: Vec<TypeId>,
 }
 
 /// The object types, actions and default roles of an engine.
@@ -384,6 +387,9 @@ impl Schema {
                     return Err(SchemaError::dangling("default role"));
                 }
             }
+            if role.required_bindings.iter().any(|t| t.as_usize() >= types) {
+                return Err(SchemaError::dangling("default role"));
+            }
         }
         Ok(())
     }
@@ -416,6 +422,7 @@ struct RoleDecl {
     name: String,
     description: String,
     permissions: Vec<(String, String, String)>,
+    required_bindings: Vec<String>,
 }
 
 impl SchemaBuilder {
@@ -480,7 +487,19 @@ impl SchemaBuilder {
             name: name.to_owned(),
             description: description.to_owned(),
             permissions,
+            required_bindings: Vec::new(),
         });
+        self
+    }
+
+    /// Declares that the last declared default role must be bound, when
+    /// granted, to one object of each of `types`.
+    #[must_use]
+    pub fn bound_to(mut self, types: &[&str]) -> SchemaBuilder {
+        if let Some(last) = self.roles.last_mut() {
+            last.required_bindings
+                .extend(types.iter().map(|t| (*t).to_owned()));
+        }
         self
     }
 
@@ -542,7 +561,13 @@ impl SchemaBuilder {
 
         let mut default_roles = Vec::new();
         let mut role_names = std::collections::HashSet::new();
-        for RoleDecl { name, description, permissions: perms } in self.roles {
+        for RoleDecl {
+            name,
+            description,
+            permissions: perms,
+            required_bindings,
+        } in self.roles
+        {
             let role_name = Name::new(&name)?;
             if !role_names.insert(role_name.clone()) {
                 return Err(SchemaError::duplicate("default role", &name));
@@ -561,10 +586,22 @@ impl SchemaBuilder {
                     object_type: type_id(&ty, &name)?,
                 });
             }
+            let mut required = Vec::new();
+            for t in &required_bindings {
+                let ty = type_id(t, &name)?;
+                if types
+                    .get_index(ty.as_usize())
+                    .is_some_and(|(_, d)| d.policy)
+                {
+                    return Err(SchemaError::unknown_type(&name, t));
+                }
+                required.push(ty);
+            }
             default_roles.push(RoleTemplate {
                 name: role_name,
                 description,
                 permissions,
+                required_bindings: required,
             });
         }
         Ok(Schema { types, actions, default_roles })

@@ -193,7 +193,11 @@ impl Engine {
 
     // ----- authority helpers -------------------------------------------
 
-    fn require_platform(&self, who: Who, op: &'static str) -> Result<()> {
+    pub(super) fn require_platform(
+        &self,
+        who: Who,
+        op: &'static str,
+    ) -> Result<()> {
         match who {
             Who::System => Ok(()),
             Who::User(u, _) => {
@@ -504,7 +508,7 @@ impl Engine {
                 org,
                 t.name.clone(),
                 t.description.clone(),
-                SmallVec::new(),
+                t.required_bindings.iter().copied().collect(),
                 None,
                 &mut dirty,
             )?;
@@ -577,7 +581,7 @@ impl Engine {
         Ok(Created::Nothing)
     }
 
-    fn create_user(
+    pub(super) fn create_user(
         &mut self,
         who: Who,
         op: &'static str,
@@ -635,6 +639,7 @@ impl Engine {
             grants: indexmap::IndexMap::new(),
             personal_role: None,
             tokens: IndexSet::new(),
+            profile: None,
         };
         self.model.users.push::<UserId>(user);
         if let Some(o) = self.model.orgs.get_mut(org) {

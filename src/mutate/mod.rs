@@ -7,6 +7,8 @@
 //! [`Event`](crate::Event) to the audit log — or refuse it with a typed
 //! [`MutationError`], change nothing, and log the refusal.
 
+#[cfg(feature = "accounts")]
+mod accounts;
 mod handlers;
 mod sharing;
 mod tokens;
@@ -267,6 +269,47 @@ pub enum Op {
         /// The token.
         token: TokenId,
     },
+    /// Create an account: a user with a login profile.
+    #[cfg(feature = "accounts")]
+    CreateAccount {
+        /// The organization.
+        org: OrgId,
+        /// The e-mail (login), unique case-insensitively.
+        email: String,
+        /// The display name.
+        name: Option<String>,
+        /// The IANA time zone.
+        time_zone: String,
+        /// The interface language.
+        language: String,
+        /// The password (its hash is never recorded).
+        password: crate::accounts::PasswordField,
+    },
+    /// Edit an account; [`PasswordField::Keep`] keeps the password.
+    ///
+    /// [`PasswordField::Keep`]: crate::accounts::PasswordField::Keep
+    #[cfg(feature = "accounts")]
+    EditAccount {
+        /// The account's user.
+        user: UserId,
+        /// The new display name.
+        name: Option<String>,
+        /// The new e-mail.
+        email: String,
+        /// The new time zone.
+        time_zone: String,
+        /// The new language.
+        language: String,
+        /// The new password, or keep.
+        password: crate::accounts::PasswordField,
+    },
+    /// Delete an account irreversibly, with its grants, shares and tokens;
+    /// the data its organization owns stays.
+    #[cfg(feature = "accounts")]
+    DeleteAccount {
+        /// The account's user.
+        user: UserId,
+    },
 }
 
 impl Op {
@@ -310,6 +353,12 @@ impl Op {
             Op::SetPublic { .. } => "set public",
             Op::IssueToken { .. } => "issue token",
             Op::RevokeToken { .. } => "revoke token",
+            #[cfg(feature = "accounts")]
+            Op::CreateAccount { .. } => "create account",
+            #[cfg(feature = "accounts")]
+            Op::EditAccount { .. } => "edit account",
+            #[cfg(feature = "accounts")]
+            Op::DeleteAccount { .. } => "delete account",
         }
     }
 }
@@ -1024,5 +1073,102 @@ impl Mutator<'_> {
         token: TokenId,
     ) -> Result<Receipt<()>, MutationError> {
         self.unit(Op::RevokeToken { token })
+    }
+
+    /// Creates an account in `org`: a user whose login is `email`, with a
+    /// password (at least 8 characters, a letter and a digit) stored only
+    /// as an Argon2id hash, a time zone (IANA name) and a language.
+    /// Platform administrators and `System` only.
+    ///
+    /// # Errors
+    ///
+    /// Refused for other actors, a duplicate or invalid e-mail, a weak
+    /// password, an unknown time zone or an invalid language.
+    #[cfg(feature = "accounts")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "accounts")))]
+    pub fn create_account(
+        &mut self,
+        org: OrgId,
+        email: &str,
+        name: Option<&str>,
+        password: &str,
+        time_zone: &str,
+        language: &str,
+    ) -> Result<Receipt<UserId>, MutationError> {
+        let op = Op::CreateAccount {
+            org,
+            email: email.to_owned(),
+            name: name.map(str::to_owned),
+            time_zone: time_zone.to_owned(),
+            language: language.to_owned(),
+            password: password_field(password, false),
+        };
+        expect_created!(self, op, User)
+    }
+
+    /// Edits an account's name, e-mail (still unique), time zone, language
+    /// and password; a blank `password` keeps the old one. Platform
+    /// administrators and `System` only.
+    ///
+    /// # Errors
+    ///
+    /// As [`Mutator::create_account`], and for a user without an account.
+    #[cfg(feature = "accounts")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "accounts")))]
+    pub fn edit_account(
+        &mut self,
+        user: UserId,
+        email: &str,
+        name: Option<&str>,
+        password: &str,
+        time_zone: &str,
+        language: &str,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::EditAccount {
+            user,
+            name: name.map(str::to_owned),
+            email: email.to_owned(),
+            time_zone: time_zone.to_owned(),
+            language: language.to_owned(),
+            password: password_field(password, true),
+        })
+    }
+
+    /// Deletes an account irreversibly: its grants, shares and tokens go;
+    /// the objects its organization owns stay; the audit log keeps the
+    /// history. Platform administrators and `System` only.
+    ///
+    /// # Errors
+    ///
+    /// Refused for other actors or an unknown account.
+    #[cfg(feature = "accounts")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "accounts")))]
+    pub fn delete_account(
+        &mut self,
+        user: UserId,
+    ) -> Result<Receipt<()>, MutationError> {
+        self.unit(Op::DeleteAccount { user })
+    }
+}
+
+/// Turns a plaintext password into what the op records: its hash (never
+/// serialized), `Keep` for a blank edit, or the reason it is refused.
+#[cfg(feature = "accounts")]
+fn password_field(
+    password: &str,
+    blank_keeps: bool,
+) -> crate::accounts::PasswordField {
+    use crate::accounts::{password_problem, PasswordField, Redacted};
+    if blank_keeps && password.is_empty() {
+        return PasswordField::Keep;
+    }
+    if let Some(problem) = password_problem(password) {
+        return PasswordField::Rejected(problem.to_owned());
+    }
+    match crate::accounts::hash_password(password) {
+        Some(h) => PasswordField::Set(Redacted(Some(h))),
+        None => {
+            PasswordField::Rejected("random source unavailable".to_owned())
+        }
     }
 }

@@ -65,6 +65,12 @@ impl Engine {
             Op::RevokeToken { token } => {
                 self.revoke_token(who, op_name, *token)
             }
+            #[cfg(feature = "accounts")]
+            Op::CreateAccount { .. }
+            | Op::EditAccount { .. }
+            | Op::DeleteAccount { .. } => {
+                self.execute_account(who, op_name, op)
+            }
             Op::AcceptShare { share } => {
                 self.respond_share(who, op_name, *share, true)
             }

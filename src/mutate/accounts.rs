@@ -1,0 +1,203 @@
+//! Account management: platform administrators create, edit and delete
+//! accounts.
+
+use super::handlers::{invalid, not_found, validate_email, Result, Who};
+use super::{Created, Op};
+use crate::accounts::{is_language, is_time_zone, PasswordField, Profile};
+use crate::error::ErrorKind;
+use crate::id::{Name, UserId};
+use crate::model::{email_key, Dirty};
+use crate::Engine;
+
+/// The validated fields of an account op.
+struct Fields {
+    name: Option<Name>,
+    time_zone: String,
+    language: String,
+    password: Option<Option<String>>,
+}
+
+impl Engine {
+    pub(super) fn execute_account(
+        &mut self,
+        who: Who,
+        op_name: &'static str,
+        op: &Op,
+    ) -> Result<Created> {
+        self.require_platform(who, op_name)?;
+        match op {
+            Op::CreateAccount {
+                org,
+                email,
+                name,
+                time_zone,
+                language,
+                password,
+            } => {
+                let fields = fields(
+                    name.as_deref(),
+                    time_zone,
+                    language,
+                    password,
+                    false,
+                )?;
+                let created = self.create_user(who, op_name, *org, email)?;
+                if let Created::User(u) = created {
+                    if let Some(user) = self.model.users.get_mut(u) {
+                        user.profile = Some(Profile {
+                            name: fields.name,
+                            time_zone: fields.time_zone,
+                            language: fields.language,
+                            password: fields.password.flatten(),
+                        });
+                    }
+                }
+                Ok(created)
+            }
+            Op::EditAccount {
+                user,
+                name,
+                email,
+                time_zone,
+                language,
+                password,
+            } => {
+                let fields = fields(
+                    name.as_deref(),
+                    time_zone,
+                    language,
+                    password,
+                    true,
+                )?;
+                self.edit_account(*user, email, fields)
+            }
+            Op::DeleteAccount { user } => {
+                let has_account = self
+                    .model
+                    .users
+                    .get(*user)
+                    .is_some_and(|u| u.profile.is_some());
+                if !has_account {
+                    return Err(not_found("account", user));
+                }
+                let mut dirty = Dirty::default();
+                self.model.remove_user(*user, &mut dirty);
+                self.index.refresh(&self.model, dirty);
+                self.cascade_all();
+                Ok(Created::Nothing)
+            }
+            _ => Err(invalid("operation not handled")),
+        }
+    }
+
+    fn edit_account(
+        &mut self,
+        user: UserId,
+        email: &str,
+        f: Fields,
+    ) -> Result<Created> {
+        let u = self
+            .model
+            .users
+            .get(user)
+            .ok_or_else(|| not_found("account", user))?;
+        let Some(old) = u.profile.clone() else {
+            return Err(not_found("account", user));
+        };
+        let email = validate_email(email)?;
+        let key = email_key(email.as_str());
+        if self.model.emails.get(&key).is_some_and(|other| *other != user) {
+            return Err(ErrorKind::Duplicate {
+                what: "user with e-mail",
+                name: email.to_string(),
+            }
+            .into());
+        }
+        let old_key = email_key(u.email.as_str());
+        self.model.emails.remove(&old_key);
+        self.model.emails.insert(key, user);
+        if let Some(u) = self.model.users.get_mut(user) {
+            u.email = email;
+            u.profile = Some(Profile {
+                name: f.name,
+                time_zone: f.time_zone,
+                language: f.language,
+                password: match f.password {
+                    Some(new) => new,
+                    None => old.password,
+                },
+            });
+        }
+        Ok(Created::Nothing)
+    }
+
+    /// Whether `password` is the password of `user`'s account (checked
+    /// against the Argon2id hash). `false` for unknown users, users without
+    /// an account, and accounts whose password is unset.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use accord::{presets, Actor, Timestamp};
+    ///
+    /// let mut engine = presets::metering().build()?;
+    /// let mut sys = engine.act(Actor::System, Timestamp::default());
+    /// let org = sys.create_org("Platform")?.value;
+    /// let tech = sys.create_account(org, "service_tech@domain.com", None,
+    ///     "s3cret-pass", "Asia/Tashkent", "uz")?.value;
+    /// assert!(engine.verify_password(tech, "s3cret-pass"));
+    /// assert!(!engine.verify_password(tech, "wrong-pass1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn verify_password(&self, user: UserId, password: &str) -> bool {
+        self.model
+            .users
+            .get(user)
+            .and_then(|u| u.profile.as_ref())
+            .and_then(|p| p.password.as_deref())
+            .is_some_and(|phc| crate::accounts::verify(password, phc))
+    }
+}
+
+/// Validates the profile fields of an op. `password` is `None` to keep
+/// the current one, `Some(None)` for a hash withheld by the log, or
+/// `Some(Some(hash))`.
+fn fields(
+    name: Option<&str>,
+    time_zone: &str,
+    language: &str,
+    password: &PasswordField,
+    edit: bool,
+) -> Result<Fields> {
+    let name = name.map(Name::new).transpose()?;
+    if !is_time_zone(time_zone) {
+        return Err(invalid(format!(
+            "`{time_zone}` is not an IANA time zone"
+        )));
+    }
+    if !is_language(language) {
+        return Err(invalid(format!("`{language}` is not a language tag")));
+    }
+    let password = match password {
+        PasswordField::Keep if edit => None,
+        PasswordField::Keep => {
+            return Err(ErrorKind::WeakPassword {
+                reason: "a password is required".to_owned(),
+            }
+            .into())
+        }
+        PasswordField::Rejected(reason) => {
+            return Err(
+                ErrorKind::WeakPassword { reason: reason.clone() }.into()
+            )
+        }
+        PasswordField::Set(hash) => Some(hash.0.clone()),
+    };
+    Ok(Fields {
+        name,
+        time_zone: time_zone.to_owned(),
+        language: language.to_owned(),
+        password,
+    })
+}
