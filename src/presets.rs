@@ -380,6 +380,8 @@ pub fn project_portal_schema() -> Result<Schema, SchemaError> {
 ///     two, read, read values of and configure the metering units under
 ///     both bindings;
 ///   - `Platform operator`: everything on every metering object;
+///   - `Access administrator`: grant and revoke the organization's roles
+///     (assign access levels and modules to accounts);
 ///   - the modules `Reporting` (read and create reports) and `Equipment
 ///     monitoring` (read equipment and metering values), grantable alone or
 ///     bound like the access level.
@@ -456,6 +458,16 @@ pub fn metering_schema() -> Result<Schema, SchemaError> {
         )
         .bound_to(&["resource_supply_company", "service_organization"])
         .default_role("Platform operator", "every metering object", &operator)
+        .default_role(
+            "Access administrator",
+            "assign access levels and modules to accounts",
+            &[
+                ("grant", "roles"),
+                ("revoke", "roles"),
+                ("read", "roles"),
+                ("read", "users"),
+            ],
+        )
         .default_role(
             "Reporting",
             "module: reports",
