@@ -72,6 +72,15 @@ assert_eq!(engine.check(Subject::User(admin), read, site), Decision::Deny);
   types, or an action declared administrative) never reach users of
   another organization: a role holding one cannot be granted outside, and
   one cannot be added to a role granted outside.
+* **Share** ([`Share`], [`ShareSpec`]): a root object and its subtree made
+  available to a user, an organization or the public, with a [`Level`]
+  per object type and per object, a [`ShareKind`] that decides edit
+  rights, and optional share-forward capped by the grantor's own levels.
+  What happens downstream when a share is removed is a [`Downstream`]
+  setting.
+* **Token** ([`Token`]): a read-only credential of a user, optionally
+  scoped to a subtree, verified by [`Engine::authenticate`].
+* **Subjects** ([`Subject`]): a user, a token, or anonymous.
 
 # Thread safety
 
@@ -96,7 +105,17 @@ Figures and the commands that produce them are in `BENCHMARKS.md`.
 
 # Crate features
 
-No optional features yet: `serde` support is always on.
+* `accounts` (off by default): account management — e-mail logins with
+  Argon2id password hashes (pulls in `argon2`), IANA time zones and
+  languages, managed by platform administrators.
+
+Serialization with serde is always available.
+
+# Design notes
+
+*/
+#![doc = include_str!("../DESIGN.md")]
+/*!
 */
 
 #![forbid(unsafe_code)]
