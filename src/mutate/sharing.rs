@@ -146,7 +146,11 @@ impl Engine {
 
     /// Whether `user` holds share-forward on `root` through an accepted
     /// share (their own or their organization's) on it or an ancestor.
-    fn holds_share_forward(&self, user: UserId, root: ObjectId) -> bool {
+    pub(super) fn holds_share_forward(
+        &self,
+        user: UserId,
+        root: ObjectId,
+    ) -> bool {
         let g = self.grantees_of(user);
         let personal = g.get(..2).unwrap_or(&[]);
         self.shares_covering(personal, root)
@@ -173,7 +177,7 @@ impl Engine {
 
     /// Whether the actor acts as the owner of `root`: the system, or a
     /// member of the owning organization holding `grant` on it.
-    fn acts_as_owner(&self, who: Who, root: ObjectId) -> bool {
+    pub(super) fn acts_as_owner(&self, who: Who, root: ObjectId) -> bool {
         match who {
             Who::System => true,
             Who::User(u, org) => {
@@ -290,6 +294,12 @@ impl Engine {
             return Err(invalid(
                 "share-forward cannot be given to the public",
             ));
+        }
+        let above_read = spec.kind == ShareKind::Full
+            || spec.levels.iter().any(|(_, l)| *l > Level::Read)
+            || spec.overrides.iter().any(|(_, l)| *l > Level::Read);
+        if grantee == Grantee::Public && above_read {
+            return Err(invalid("the public can be given at most `Read`"));
         }
         let mut levels: SmallVec<[(TypeId, Level); 4]> = SmallVec::new();
         for (t, l) in &spec.levels {

@@ -22,6 +22,17 @@ impl Engine {
         email: &str,
         spec: &ShareSpec,
     ) -> Result<Created> {
+        // Authority first, so that outsiders cannot probe which e-mails
+        // have accounts.
+        self.data_object(root)?;
+        let may_share = self.acts_as_owner(who, root)
+            || matches!(who, Who::User(u, _) if self.holds_share_forward(u, root));
+        if !may_share {
+            return Err(denied(
+                op,
+                format!("actor may not share {}", self.describe(root)),
+            ));
+        }
         let user = self
             .user_by_email(email)
             .ok_or_else(|| not_found("account with e-mail", email))?;
