@@ -218,7 +218,7 @@ impl Engine {
             if !e.applied() {
                 continue;
             }
-            match engine.apply(e.actor, e.at, e.op.clone()) {
+            match engine.apply(e.actor, e.at, e.op.as_logged()) {
                 Ok(r) if r == e.revision => {}
                 Ok(_) => return Err(fail("revision differs on replay")),
                 Err(err) => {
@@ -551,7 +551,11 @@ fn validate_and_link(
                 return Err(bad(path, "missing a required binding"));
             }
         }
+        // A user's personal role is granted when the user is created,
+        // before any acceptance of the terms (as `create_user` does).
+        let personal = r.personal == Some(g.user);
         if config.require_terms
+            && !personal
             && !m.orgs.get(u.org).is_some_and(|o| o.accepted_terms)
         {
             return Err(bad(

@@ -264,11 +264,41 @@ impl Share {
                 }
             }
         }
+        self.type_level(ty)
+    }
+
+    /// The level on objects of type `ty` without a per-object level,
+    /// including those not yet created: the per-type level, else the
+    /// kind's default.
+    #[must_use]
+    #[inline]
+    pub fn type_level(&self, ty: TypeId) -> Level {
         for (t, l) in &self.levels {
             if *t == ty {
                 return *l;
             }
         }
         self.kind.default_level()
+    }
+
+    /// Sets the per-type level of `ty`.
+    pub(crate) fn set_type_level(&mut self, ty: TypeId, level: Level) {
+        match self.levels.iter_mut().find(|(t, _)| *t == ty) {
+            Some(slot) => slot.1 = level,
+            None => self.levels.push((ty, level)),
+        }
+    }
+
+    /// Turns a `ReadOnly` or `Full` share into the `Custom` share with the
+    /// same levels on every type of `types`, so that levels can be lowered
+    /// one by one.
+    pub(crate) fn make_custom(&mut self, types: &[TypeId]) {
+        if self.kind == ShareKind::ReadOnly || self.kind == ShareKind::Full {
+            for t in types {
+                let l = self.type_level(*t);
+                self.set_type_level(*t, l);
+            }
+            self.kind = ShareKind::Custom;
+        }
     }
 }

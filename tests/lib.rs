@@ -1,5 +1,8 @@
 //! Integration tests: one binary, one module per concern.
 
+#[cfg(feature = "accounts")]
+mod accounts;
 mod arbiter;
+mod projects;
 mod properties;
 mod sharing;

@@ -838,6 +838,7 @@ impl Engine {
         let mut dirty = Dirty::default();
         self.model.link(child, parent, &mut dirty);
         self.index.refresh(&self.model, dirty);
+        self.cascade(&[child]);
         Ok(Created::Nothing)
     }
 
@@ -859,6 +860,8 @@ impl Engine {
         let mut dirty = Dirty::default();
         self.model.unlink(child, parent, &mut dirty);
         self.index.refresh(&self.model, dirty);
+        // Shares may have reached the child only through that parent.
+        self.cascade(&[child, parent]);
         Ok(Created::Nothing)
     }
 

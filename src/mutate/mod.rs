@@ -313,6 +313,28 @@ pub enum Op {
 }
 
 impl Op {
+    /// The op as a stored log would hold it: a password hash, which is
+    /// never serialized, is withheld here too, so replaying a log from
+    /// memory and from storage give the same engine.
+    #[must_use]
+    pub(crate) fn as_logged(&self) -> Op {
+        #[cfg(feature = "accounts")]
+        {
+            use crate::accounts::{PasswordField, Redacted};
+            let mut op = self.clone();
+            if let Op::CreateAccount { password, .. }
+            | Op::EditAccount { password, .. } = &mut op
+            {
+                if let PasswordField::Set(_) = password {
+                    *password = PasswordField::Set(Redacted(None));
+                }
+            }
+            op
+        }
+        #[cfg(not(feature = "accounts"))]
+        self.clone()
+    }
+
     /// A short human name of the operation, e.g. `grant role`.
     #[must_use]
     pub fn name(&self) -> &'static str {

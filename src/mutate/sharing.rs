@@ -26,12 +26,26 @@ use crate::share::ShareStatus;
 use crate::share::{Grantee, Grantor, Share, ShareKind, ShareSpec};
 use crate::Engine;
 
+/// The levels of one share: on each object of its subtree, and per data
+/// type (what objects created later under the root receive).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Levels {
+    objects: Vec<(ObjectId, Level)>,
+    types: Vec<(TypeId, Level)>,
+}
+
+impl Levels {
+    fn is_empty(&self) -> bool {
+        self.objects.is_empty() && self.types.is_empty()
+    }
+}
+
 /// Derivable levels of each share of a family: `None` when the share is
-/// not derivable, else its level on each object of its subtree.
-type Derived = HashMap<ShareId, Option<Vec<(ObjectId, Level)>>>;
+/// not derivable.
+type Derived = HashMap<ShareId, Option<Levels>>;
 
 /// Shares a change would remove (`None`) or lower (the lowered levels).
-type Dependents = Vec<(ShareId, Option<Vec<(ObjectId, Level)>>)>;
+type Dependents = Vec<(ShareId, Option<Levels>)>;
 
 /// Changes to consider on top of the stored shares.
 #[derive(Default)]
@@ -257,6 +271,16 @@ impl Engine {
         .into())
     }
 
+    /// The data (non-policy) object types of the schema.
+    fn data_types(&self) -> Vec<TypeId> {
+        self.schema
+            .object_types()
+            .filter(|t| {
+                !self.schema.type_def(*t).is_some_and(|d| d.is_policy())
+            })
+            .collect()
+    }
+
     /// The root and every object under it.
     fn subtree(&self, root: ObjectId) -> Vec<ObjectId> {
         let mut v = vec![root];
@@ -412,7 +436,19 @@ impl Engine {
                 ));
             }
             share.status = old.status;
-        } else if self.config.require_share_acceptance {
+            // An edit by anyone but the owner keeps the share's
+            // provenance: it is still derived from its grantor's share (a
+            // Full holder may edit shares upstream of their own). The
+            // ceiling below still applies to the editor. The owner's edit
+            // makes it the owner's share.
+            if !as_owner {
+                share.grantor = old.grantor;
+            }
+        } else if self.config.require_share_acceptance
+            && grantee != Grantee::Public
+        {
+            // Nobody can accept for the public: a public share is in
+            // force at once.
             share.status = ShareStatus::Pending;
         }
 
@@ -449,12 +485,36 @@ impl Engine {
                     .into());
                 }
             }
+            // Per type too: objects created later under the root get the
+            // type's level, which must not exceed the grantor's.
+            let covering = self.shares_covering(&g, root);
+            for ty in self.data_types() {
+                let granted = share.type_level(ty);
+                let held = covering
+                    .iter()
+                    .filter_map(|id| self.model.shares.get(*id))
+                    .map(|s| s.type_level(ty))
+                    .max()
+                    .unwrap_or(Level::None);
+                if granted > held {
+                    let name = self.schema.type_name(ty).unwrap_or("?");
+                    return Err(ErrorKind::Ceiling {
+                        object: format!(
+                            "every `{name}` under {}",
+                            self.describe(root)
+                        ),
+                        granted,
+                        held,
+                    }
+                    .into());
+                }
+            }
         }
 
         // No share-forward back to one's own source.
         let strict = self.config.downstream != Downstream::Keep;
         if let (true, true, Grantor::User(u)) =
-            (strict, share.share_forward, grantor)
+            (strict, share.share_forward, share.grantor)
         {
             let mut overlay = Overlay::default();
             overlay.removed.extend(
@@ -573,19 +633,27 @@ impl Engine {
     // ----- derivation and downstream -----------------------------------
 
     /// The shares whose validity can depend on a change at `roots`: those
-    /// rooted at the roots, their ancestors or their descendants.
+    /// rooted at the roots, their ancestors or their descendants, and every
+    /// share any of those can derive from (rooted at an ancestor of a
+    /// descendant: with several parents, a meter can be shared on the
+    /// strength of another property than the one changed).
     fn family(&self, roots: &[ObjectId]) -> IndexSet<ShareId> {
-        let mut out = IndexSet::new();
+        let mut objs: IndexSet<ObjectId> = IndexSet::new();
         for r in roots {
-            let mut objs: Vec<ObjectId> = vec![*r];
-            if let Some(rec) = self.model.objects.get(*r) {
-                objs.extend(rec.ancestors.iter().copied());
-            }
-            objs.extend(self.model.descendants(*r));
-            for o in objs {
-                if let Some(rec) = self.model.objects.get(o) {
-                    out.extend(rec.shares.iter().copied());
+            let Some(rec) = self.model.objects.get(*r) else { continue };
+            objs.insert(*r);
+            objs.extend(rec.ancestors.iter().copied());
+            for d in self.model.descendants(*r) {
+                objs.insert(d);
+                if let Some(rec) = self.model.objects.get(d) {
+                    objs.extend(rec.ancestors.iter().copied());
                 }
+            }
+        }
+        let mut out = IndexSet::new();
+        for o in objs {
+            if let Some(rec) = self.model.objects.get(o) {
+                out.extend(rec.shares.iter().copied());
             }
         }
         out
@@ -619,6 +687,7 @@ impl Engine {
                     .collect()
             })
             .collect();
+        let types = self.data_types();
         let mut derived: Derived =
             shares.iter().map(|(id, _)| (*id, None)).collect();
         loop {
@@ -626,13 +695,18 @@ impl Engine {
             for (i, (id, s)) in shares.iter().enumerate() {
                 let objs = subtrees.get(i).map_or(&[][..], |v| v.as_slice());
                 let target = match s.grantor {
-                    Grantor::Owner => Some(
-                        objs.iter()
+                    Grantor::Owner => Some(Levels {
+                        objects: objs
+                            .iter()
                             .map(|(o, t)| (*o, s.level_for(*o, *t)))
                             .collect(),
-                    ),
+                        types: types
+                            .iter()
+                            .map(|t| (*t, s.type_level(*t)))
+                            .collect(),
+                    }),
                     Grantor::User(u) => self.derive_one(
-                        &shares, &subtrees, &derived, *id, s, u, objs,
+                        &shares, &subtrees, &derived, *id, s, u, objs, &types,
                     ),
                 };
                 if derived.get(id) != Some(&target) {
@@ -656,7 +730,8 @@ impl Engine {
         s: &Share,
         grantor: UserId,
         objs: &[(ObjectId, TypeId)],
-    ) -> Option<Vec<(ObjectId, Level)>> {
+        types: &[TypeId],
+    ) -> Option<Levels> {
         let org = self.model.users.get(grantor)?.org;
         let matches = |g: Grantee, public: bool| match g {
             Grantee::User(x) => x == grantor,
@@ -682,7 +757,32 @@ impl Engine {
         if !forward {
             return None;
         }
-        let mut out = Vec::with_capacity(objs.len());
+        let mut out = Levels {
+            objects: Vec::with_capacity(objs.len()),
+            types: Vec::with_capacity(types.len()),
+        };
+        // Per type: only sources rooted at or above this share's root cover
+        // every object that may be created under it.
+        for t in types {
+            let mut held = Level::None;
+            for (i, v) in &sources {
+                if !matches(v.grantee, true)
+                    || !root_rec.is_at_or_under(s.root, v.root)
+                {
+                    continue;
+                }
+                let vid = shares.get(*i).map(|(x, _)| *x);
+                let Some(Some(levels)) = vid.and_then(|x| derived.get(&x))
+                else {
+                    continue;
+                };
+                if let Some((_, l)) = levels.types.iter().find(|(x, _)| x == t)
+                {
+                    held = held.max(*l);
+                }
+            }
+            out.types.push((*t, s.type_level(*t).min(held)));
+        }
         for (o, t) in objs {
             let mut held = Level::None;
             for (i, v) in &sources {
@@ -700,11 +800,13 @@ impl Engine {
                 if !covered {
                     continue;
                 }
-                if let Some((_, l)) = levels.iter().find(|(x, _)| x == o) {
+                if let Some((_, l)) =
+                    levels.objects.iter().find(|(x, _)| x == o)
+                {
                     held = held.max(*l);
                 }
             }
-            out.push((*o, s.level_for(*o, *t).min(held)));
+            out.objects.push((*o, s.level_for(*o, *t).min(held)));
         }
         Some(out)
     }
@@ -754,13 +856,20 @@ impl Engine {
             match d {
                 None => out.push((id, None)),
                 Some(levels) => {
-                    let lowered: Vec<(ObjectId, Level)> = levels
+                    let objects = levels
+                        .objects
                         .into_iter()
                         .filter(|(o, l)| {
                             let ty = self.model.objects.get(*o).map(|r| r.ty);
                             ty.is_some_and(|t| *l < stored.level_for(*o, t))
                         })
                         .collect();
+                    let types = levels
+                        .types
+                        .into_iter()
+                        .filter(|(t, l)| *l < stored.type_level(*t))
+                        .collect();
+                    let lowered = Levels { objects, types };
                     if !lowered.is_empty() {
                         out.push((id, Some(lowered)));
                     }
@@ -812,13 +921,18 @@ impl Engine {
         if deps.is_empty() {
             return;
         }
+        let types = self.data_types();
         let mut dirty = Dirty::default();
         for (id, d) in deps {
             match d {
                 None => self.model.remove_share(id, &mut dirty),
                 Some(lowered) => {
                     if let Some(s) = self.model.shares.get_mut(id) {
-                        for (o, l) in lowered {
+                        s.make_custom(&types);
+                        for (t, l) in lowered.types {
+                            s.set_type_level(t, l);
+                        }
+                        for (o, l) in lowered.objects {
                             match s
                                 .overrides
                                 .binary_search_by_key(&o, |(x, _)| *x)
@@ -831,11 +945,6 @@ impl Engine {
                                 }
                                 Err(i) => s.overrides.insert(i, (o, l)),
                             }
-                        }
-                        if s.kind == ShareKind::ReadOnly
-                            || s.kind == ShareKind::Full
-                        {
-                            s.kind = ShareKind::Custom;
                         }
                     }
                     dirty.shares.insert(id);
@@ -988,6 +1097,9 @@ impl Engine {
                 rec.org = to;
                 rec.listed_in.clear();
             }
+            // An offer its former owner made for an object that moves
+            // with this root is stale.
+            self.model.transfers.shift_remove(&o);
             if let Some(old) = self.model.orgs.get_mut(owner) {
                 if let Some(set) = old.objects.get_mut(&ty) {
                     set.swap_remove(&o);

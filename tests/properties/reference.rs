@@ -10,6 +10,7 @@
 
 use std::collections::BTreeSet;
 
+use accord::schema::CREATE;
 use accord::{
     ActionId, Engine, GrantId, ObjectId, ObjectKind, Permission, PermissionId,
     RoleId, Subject,
@@ -58,10 +59,16 @@ pub fn walked_ancestors(engine: &Engine, object: ObjectId) -> Vec<ObjectId> {
 /// Whether `perm` covers `object` (ignoring the action): an applies-to-all
 /// permission covers every object of its type owned by its organization;
 /// any other covers exactly the objects in its list.
+///
+/// One exception, as documented on `Permission::covers`: an applies-to-all
+/// `create` permission is the right to make new objects of its type and
+/// covers no existing object.
 pub fn covers(engine: &Engine, perm: &Permission, object: ObjectId) -> bool {
     let Some(obj) = engine.object(object) else { return false };
     if perm.applies_to_all() {
-        perm.object_type() == obj.object_type() && perm.org() == obj.org()
+        perm.action() != CREATE
+            && perm.object_type() == obj.object_type()
+            && perm.org() == obj.org()
     } else {
         perm.objects().any(|o| o == object)
     }

@@ -18,6 +18,8 @@ use accord::{
 };
 use proptest::prelude::*;
 
+use super::reference::at_or_under;
+
 /// A raw index that [`Runner`] resolves against the current state.
 pub type Ix = u16;
 
@@ -41,6 +43,8 @@ pub enum Flavor {
         personal_roles: bool,
         /// Small `Config::limits`, so that limits are reached.
         tight_limits: bool,
+        /// `Config::require_connection` (for ownership transfers).
+        require_connection: bool,
     },
 }
 
@@ -53,10 +57,12 @@ pub fn builder(flavor: Flavor) -> Builder {
             role_self_read,
             personal_roles,
             tight_limits,
+            require_connection,
         } => Engine::builder(small_schema()).configure(|c| {
             c.require_terms = require_terms;
             c.role_self_read = role_self_read;
             c.personal_roles = personal_roles;
+            c.require_connection = require_connection;
             if tight_limits {
                 c.limits.max_parents = 2;
                 c.limits.max_ancestors = 3;
@@ -118,17 +124,20 @@ fn small_schema() -> Schema {
 
 /// Flavors, the small one twice as often (it is cheaper).
 pub fn flavor() -> impl Strategy<Value = Flavor> {
-    prop_oneof![
-        1 => Just(Flavor::Arbiter),
-        2 => any::<(bool, bool, bool, bool)>().prop_map(|(t, s, p, l)| {
-            Flavor::Small {
-                require_terms: t,
-                role_self_read: s,
-                personal_roles: p,
-                tight_limits: l,
-            }
-        }),
-    ]
+    prop_oneof![1 => Just(Flavor::Arbiter), 2 => small_flavor()]
+}
+
+/// The small flavor with a random config.
+pub fn small_flavor() -> impl Strategy<Value = Flavor> {
+    any::<(bool, bool, bool, bool, bool)>().prop_map(|(t, s, p, l, c)| {
+        Flavor::Small {
+            require_terms: t,
+            role_self_read: s,
+            personal_roles: p,
+            tight_limits: l,
+            require_connection: c,
+        }
+    })
 }
 
 /// The fixed start of a script: organizations (whether each accepts the
@@ -245,6 +254,22 @@ pub enum Step {
     DeleteOrg {
         org: Ix,
     },
+    Transfer {
+        root: Ix,
+        to: Ix,
+    },
+    RespondTransfer {
+        root: Ix,
+        accept: bool,
+    },
+    RequestConnection {
+        from: Ix,
+        to: Ix,
+    },
+    RespondConnection {
+        pick: Ix,
+        accept: bool,
+    },
 }
 
 /// One step of a script: who attempts it and through which API.
@@ -308,7 +333,45 @@ pub fn step() -> impl Strategy<Value = Step> {
         2 => ix().prop_map(|perm| Step::DeletePermission { perm }),
         2 => ix().prop_map(|user| Step::DeleteUser { user }),
         1 => ix().prop_map(|org| Step::DeleteOrg { org }),
+        3 => (ix(), ix()).prop_map(|(root, to)| Step::Transfer { root, to }),
+        3 => (ix(), prop::bool::weighted(0.8))
+            .prop_map(|(root, accept)| Step::RespondTransfer { root, accept }),
+        1 => (ix(), ix())
+            .prop_map(|(from, to)| Step::RequestConnection { from, to }),
+        1 => (ix(), prop::bool::weighted(0.8))
+            .prop_map(|(pick, accept)| Step::RespondConnection { pick, accept }),
     ]
+}
+
+/// A random step of a script about ownership: transfers offered, accepted
+/// and rejected, connections, and the objects, lists and grants they move.
+pub fn transfer_step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        8 => (ix(), ix()).prop_map(|(root, to)| Step::Transfer { root, to }),
+        8 => (ix(), prop::bool::weighted(0.8))
+            .prop_map(|(root, accept)| Step::RespondTransfer { root, accept }),
+        2 => (ix(), ix())
+            .prop_map(|(from, to)| Step::RequestConnection { from, to }),
+        2 => (ix(), prop::bool::weighted(0.8))
+            .prop_map(|(pick, accept)| Step::RespondConnection { pick, accept }),
+        3 => (ix(), ix(), ixs(1)).prop_map(|(org, ty, parents)| {
+            Step::CreateObject { org, ty, parents }
+        }),
+        2 => (ix(), ix()).prop_map(|(child, parent)| Step::Link { child, parent }),
+        2 => (ix(), ix(), ix(), ixs(2)).prop_map(|(org, action, ty, objects)| {
+            Step::CreatePermission { org, action, ty, all: false, objects }
+        }),
+        3 => (ix(), ix()).prop_map(|(perm, object)| Step::AddObject { perm, object }),
+        2 => (ix(), ix(), prop::collection::vec(ix(), 0..=1))
+            .prop_map(|(user, role, bindings)| Step::Grant { user, role, bindings }),
+    ]
+}
+
+/// A random attempt of a script about ownership.
+pub fn transfer_attempt() -> impl Strategy<Value = Attempt> {
+    (ix(), transfer_step(), any::<bool>()).prop_map(
+        |(actor, step, via_mutator)| Attempt { actor, step, via_mutator },
+    )
 }
 
 /// A random attempt.
@@ -327,14 +390,19 @@ pub enum Direction {
     Shrinks,
     /// No decision changes.
     Neutral,
+    /// Decisions may change either way (ownership moves).
+    Mixed,
 }
 
 /// The direction of an op, when it succeeds.
 pub fn direction(op: &Op) -> Direction {
     match op {
-        Op::AcceptTerms { .. } | Op::SetPlatformAdmin { .. } => {
-            Direction::Neutral
-        }
+        Op::AcceptTerms { .. }
+        | Op::SetPlatformAdmin { .. }
+        | Op::Transfer { .. }
+        | Op::RequestConnection { .. }
+        | Op::RespondConnection { .. } => Direction::Neutral,
+        Op::RespondTransfer { .. } => Direction::Mixed,
         Op::CreateOrg { .. }
         | Op::CreateUser { .. }
         | Op::CreateObject { .. }
@@ -555,14 +623,17 @@ impl Runner {
         for (k, (org, ty, parent)) in setup.objects.iter().enumerate() {
             let Some(org) = pick(&orgs, *org) else { break };
             let key = format!("setup-obj{k}");
+            let parent = parent.and_then(|p| pick(&made, p));
+            // Three children in four belong to their parent's owner.
+            let parent_org = parent
+                .and_then(|p| self.engine.object(p))
+                .map(accord::Object::org)
+                .filter(|_| k % 4 != 3);
             let op = Op::CreateObject {
-                org,
+                org: parent_org.unwrap_or(org),
                 object_type: pick(&types, *ty).unwrap(),
                 key: key.clone(),
-                parents: parent
-                    .and_then(|p| pick(&made, p))
-                    .into_iter()
-                    .collect(),
+                parents: parent.into_iter().collect(),
             };
             apply(self, Actor::System, op.clone(), k % 2 == 0);
             let Op::CreateObject { object_type, .. } = op else { continue };
@@ -792,7 +863,6 @@ impl Runner {
                 Op::SetPlatformAdmin { user: self.user(*user), admin: *admin }
             }
             Step::CreateObject { org, ty, parents } => {
-                let org = self.org(actor, *org);
                 let object_type = self.data_type_name(*ty);
                 let mut ps = Vec::new();
                 for i in parents {
@@ -805,6 +875,13 @@ impl Runner {
                         ps.push(p);
                     }
                 }
+                // Objects usually belong to their first parent's owner.
+                let parent_org = ps
+                    .first()
+                    .and_then(|p| e.object(*p))
+                    .map(accord::Object::org)
+                    .filter(|_| actor == Actor::System && org % 4 != 0);
+                let org = parent_org.unwrap_or_else(|| self.org(actor, *org));
                 let key = format!("obj{}", self.fresh());
                 Op::CreateObject { org, object_type, key, parents: ps }
             }
@@ -1005,6 +1082,87 @@ impl Runner {
             Step::DeleteOrg { org } => {
                 Op::DeleteOrg { org: self.org(actor, *org) }
             }
+            Step::Transfer { root, to } => {
+                let mine = self.actor_org(actor);
+                let owned = |o: ObjectId| {
+                    mine.map_or(true, |m| {
+                        e.object(o).is_some_and(|r| r.org() == m)
+                    })
+                };
+                // Every other time, a root nested with a pending one.
+                let pending: Vec<ObjectId> = e
+                    .objects()
+                    .map(|(id, _)| id)
+                    .filter(|id| e.pending_transfer(*id).is_some())
+                    .collect();
+                let nested: Vec<ObjectId> = self
+                    .live_data()
+                    .into_iter()
+                    .filter(|o| {
+                        !pending.contains(o)
+                            && owned(*o)
+                            && pending.iter().any(|p| {
+                                at_or_under(e, *o, *p)
+                                    || at_or_under(e, *p, *o)
+                            })
+                    })
+                    .collect();
+                let root = match pick(&nested, *root / 8) {
+                    Some(o) if !wild(*root) && root % 2 == 0 => o,
+                    _ => self.object(*root, owned),
+                };
+                let owner = e.object(root).map(accord::Object::org);
+                let to = if wild(*to) {
+                    self.org(actor, *to)
+                } else {
+                    let others: Vec<OrgId> = e
+                        .orgs()
+                        .map(|(id, _)| id)
+                        .filter(|id| Some(*id) != owner)
+                        .collect();
+                    pick(&others, *to).unwrap_or(OrgId::new(UNKNOWN).unwrap())
+                };
+                Op::Transfer { root, to }
+            }
+            Step::RespondTransfer { root, accept } => {
+                let root = if wild(*root) {
+                    self.object(*root, |_| true)
+                } else {
+                    let pending: Vec<ObjectId> = e
+                        .objects()
+                        .filter(|(id, _)| e.pending_transfer(*id).is_some())
+                        .map(|(id, _)| id)
+                        .collect();
+                    pick(&pending, *root)
+                        .unwrap_or(ObjectId::new(UNKNOWN).unwrap())
+                };
+                Op::RespondTransfer { root, accept: *accept }
+            }
+            Step::RequestConnection { from, to } => {
+                let from = self.org(actor, *from);
+                let to = if wild(*to) {
+                    self.org(actor, *to)
+                } else {
+                    let others: Vec<OrgId> = e
+                        .orgs()
+                        .map(|(id, _)| id)
+                        .filter(|id| *id != from)
+                        .collect();
+                    pick(&others, *to).unwrap_or(OrgId::new(UNKNOWN).unwrap())
+                };
+                Op::RequestConnection { from, to }
+            }
+            Step::RespondConnection { pick: i, accept } => {
+                let pending: Vec<(OrgId, OrgId)> = e
+                    .connections()
+                    .filter(|c| wild(*i) || !c.accepted)
+                    .map(|c| (c.from, c.to))
+                    .collect();
+                let unknown = OrgId::new(UNKNOWN).unwrap();
+                let (from, to) =
+                    pick(&pending, *i).unwrap_or((unknown, unknown));
+                Op::RespondConnection { from, to, accept: *accept }
+            }
         }
     }
 
@@ -1110,7 +1268,6 @@ fn apply_via_mutator(
                     objects,
                 )?,
                 (true, false) => {
-                    drop(m);
                     return engine.apply(actor, at, op.clone());
                 }
             };
@@ -1152,8 +1309,17 @@ fn apply_via_mutator(
             r.revision
         }
         Op::RevokeRole { user, role } => m.revoke_role(*user, *role)?.revision,
+        Op::Transfer { root, to } => m.transfer(*root, *to)?.revision,
+        Op::RespondTransfer { root, accept } => {
+            m.respond_transfer(*root, *accept)?.revision
+        }
+        Op::RequestConnection { from, to } => {
+            m.request_connection(*from, *to)?.revision
+        }
+        Op::RespondConnection { from, to, accept } => {
+            m.respond_connection(*from, *to, *accept)?.revision
+        }
         _ => {
-            drop(m);
             return engine.apply(actor, at, op.clone());
         }
     };
