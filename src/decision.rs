@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::id::{
     ActionId, GrantId, ObjectId, OrgId, PermissionId, RoleId, ShareId,
@@ -267,7 +268,8 @@ impl Engine {
             }
         }
         let id = found?;
-        let all: Vec<Grantee> = grantees.iter().flatten().copied().collect();
+        let all: SmallVec<[Grantee; 3]> =
+            grantees.iter().flatten().copied().collect();
         for (child_ty, level) in def.every_child() {
             for c in &rec.children {
                 let is_type = self
