@@ -287,7 +287,7 @@ impl Engine {
 
     /// The chain of shares from the owner to `share`, following each
     /// grantor's own share-forward.
-    fn share_chain(&self, share: ShareId) -> Vec<ShareId> {
+    pub(crate) fn share_chain(&self, share: ShareId) -> Vec<ShareId> {
         let mut chain = vec![share];
         let mut current = share;
         while let Some(s) = self.model.shares.get(current) {

@@ -35,6 +35,16 @@ pub struct Limits {
     pub max_objects_per_permission: usize,
     /// API tokens per user. Default 64.
     pub max_tokens_per_user: usize,
+    /// Shares in a share-forward chain from the owner to the grantee,
+    /// the grantee's own included (an owner's share is 1). Bounds
+    /// [`Engine::explain`]'s chain and the downstream derivation.
+    /// Default 16.
+    #[serde(default = "default_share_depth")]
+    pub max_share_depth: usize,
+}
+
+fn default_share_depth() -> usize {
+    16
 }
 
 impl Default for Limits {
@@ -47,6 +57,7 @@ impl Default for Limits {
             max_permissions_per_role: 4096,
             max_objects_per_permission: 65_536,
             max_tokens_per_user: 64,
+            max_share_depth: default_share_depth(),
         }
     }
 }

@@ -477,6 +477,30 @@ impl Engine {
             self.require_connected(from, to)?;
         }
 
+        // The depth of the chain from the owner, through the grantor's
+        // shortest share-forward source.
+        if let Grantor::User(u) = share.grantor {
+            let g = self.grantees_of(u);
+            let personal = g.get(..2).unwrap_or(&[]);
+            let depth = self
+                .shares_covering(personal, root)
+                .iter()
+                .filter(|id| {
+                    self.model
+                        .shares
+                        .get(**id)
+                        .is_some_and(|s| s.share_forward)
+                })
+                .map(|id| self.share_chain(*id).len())
+                .min()
+                .unwrap_or(0)
+                .saturating_add(1);
+            let max = self.config.limits.max_share_depth;
+            if depth > max {
+                return Err(super::handlers::limit("share chain depth", max));
+            }
+        }
+
         // The ceiling: never above the grantor's own levels.
         if let Grantor::User(u) = grantor {
             let g = self.grantees_of(u);

@@ -322,3 +322,50 @@ fn an_owner_member_without_the_administrator_role_cannot_share() {
     });
     assert!(matches!(err, ErrorKind::Denied { .. }), "{err:?}");
 }
+
+#[test]
+fn share_chains_are_bounded_by_the_depth_limit() {
+    // Limit 3: Jack → A (1) → B (2) → C (3) is fine; C → D is refused,
+    // naming the limit, and changes nothing.
+    let mut e = presets::portfolio()
+        .configure(|c| c.limits.max_share_depth = 3)
+        .build()
+        .expect("preset builds");
+    let (jo, jack) = owner_account(&mut e, "Jack");
+    let hq = building(&mut e, jo, "HQ");
+    let mut users = Vec::new();
+    for n in ["A", "B", "C", "D"] {
+        let (o, u) = account(&mut e, n);
+        connect(&mut e, jo, o);
+        users.push((o, u));
+    }
+    for pair in users.windows(2) {
+        connect(&mut e, pair[0].0, pair[1].0);
+    }
+    let mut from = jack;
+    for (_, to) in &users[..3] {
+        share_accepted(&mut e, from, hq.property, *to, ShareSpec::full());
+        from = *to;
+    }
+    let (c, d) = (users[2].1, users[3].1);
+    let before = all_shares(&e);
+    let err = refused(&mut e, |e| {
+        e.act(Actor::User(c), T).share(
+            hq.property,
+            Grantee::User(d),
+            ShareSpec::read_only(),
+        )
+    });
+    assert!(
+        matches!(err, ErrorKind::Limit { what: "share chain depth", max: 3 }),
+        "{err:?}"
+    );
+    assert_eq!(all_shares(&e), before);
+    deny(&e, d, "read", hq.property);
+    // The explained chain of C's access has the three shares.
+    let r = e.explain(Subject::User(c), action(&e, "read"), hq.property);
+    match r.reasons() {
+        [Reason::Share { chain, .. }] => assert_eq!(chain.len(), 3),
+        other => panic!("expected one share reason, got {other:?}"),
+    }
+}
