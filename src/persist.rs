@@ -145,6 +145,15 @@ impl Engine {
             log: snap.events,
             revision: snap.revision,
         };
+        let max = engine.config.limits.max_share_depth;
+        for (id, _) in engine.model.shares.iter::<ShareId>() {
+            if engine.share_chain(id).len() > max {
+                return Err(bad(
+                    format!("model.shares[{}]", id.as_usize()),
+                    "share chain deeper than the limit",
+                ));
+            }
+        }
         if engine.config.downstream == Downstream::Cascade {
             let roots: Vec<ObjectId> = engine
                 .model

@@ -535,6 +535,30 @@ fn limit_objects_per_permission_at_mutation_and_load() {
     );
 }
 
+#[test]
+fn limit_share_depth_at_load() {
+    // The base engine's chain: owner → bob (depth 1) → cat (depth 2).
+    // (At mutation time: `sharing::ceiling::share_chains_are_bounded_by_
+    // the_depth_limit`.)
+    let (engine, _) = base_engine();
+    let cat_share = engine
+        .shares()
+        .find(|(_, s)| s.grantor() != accord::Grantor::Owner)
+        .map(|(id, _)| id)
+        .unwrap();
+    let kind = load_with_limit(&engine, "max_share_depth", 1);
+    assert_invalid(
+        &kind,
+        &format!("model.shares[{}]", cat_share.as_usize()),
+        "share chain deeper than the limit",
+    );
+    // At the actual depth it loads.
+    let mut v: Value = serde_json::from_str(&engine.to_json()).unwrap();
+    v["config"]["limits"]["max_share_depth"] = json!(2);
+    let schema = serde_json::to_string(engine.schema()).unwrap();
+    assert!(Engine::from_json(&compose(&v, &schema)).is_ok());
+}
+
 // ----- committed fuzz crashers ------------------------------------------
 
 /// Replays every committed crasher of the `load` and `roundtrip` fuzz
