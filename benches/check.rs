@@ -419,6 +419,28 @@ fn make_baseline(engine: &Engine, queries: &[Query]) -> Baseline {
     map
 }
 
+/// The full precomputed table, at the size of the policy: the action mask
+/// of every (user, object) pair where the user may do anything, built from
+/// the engine's reverse query [`Engine::objects_for`] for every user, type
+/// and action. This is what a "precompute everything" design would hold;
+/// unlike the query-pair table it does not fit in cache at large sizes.
+fn make_full_baseline(engine: &Engine) -> Baseline {
+    let types: Vec<TypeId> = engine.schema().object_types().collect();
+    let actions: Vec<ActionId> = engine.schema().actions().collect();
+    let users: Vec<UserId> = engine.users().map(|(u, _)| u).collect();
+    let mut map = Baseline::default();
+    for u in users {
+        for t in &types {
+            for a in &actions {
+                for o in engine.objects_for(Subject::User(u), *a, *t) {
+                    *map.entry(pair_key(u, o)).or_insert(0) |= 1 << a.as_u32();
+                }
+            }
+        }
+    }
+    map
+}
+
 /// Counts the queries whose baseline answer differs from the expected one.
 fn baseline_mismatches(map: &Baseline, queries: &[Query]) -> usize {
     queries
@@ -970,6 +992,25 @@ fn bench_baseline(
     });
 }
 
+/// The full-table baseline ([`make_full_baseline`]), checked against the
+/// expected decisions first.
+fn bench_full_baseline(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    n: usize,
+    engine: &Engine,
+    queries: &[Query],
+) {
+    let full = make_full_baseline(engine);
+    let wrong = baseline_mismatches(&full, queries);
+    if wrong != 0 {
+        fail(name, &format_args!("{wrong} answers differ from check"));
+    }
+    println!("{name}/{n}: {} (user, object) pairs", full.len());
+    let id = BenchmarkId::new(name, n);
+    bench_baseline(group, id, &full, queries, QUERIES);
+}
+
 /// `explain`, `allowed_actions` and `objects_for` on one workload.
 fn bench_queries(
     c: &mut Criterion,
@@ -1266,6 +1307,13 @@ fn bench_size(c: &mut Criterion, n: usize) {
         let id = BenchmarkId::new(format!("baseline_hashmap{suffix}"), n);
         bench_baseline(&mut group, id, &map, queries.as_slice(), len);
     }
+    bench_full_baseline(
+        &mut group,
+        "baseline_full",
+        n,
+        &w.engine,
+        queries.as_slice(),
+    );
     group.finish();
     bench_queries(c, "arbiter", n, &w.engine, queries.as_slice(), &map);
 
@@ -1366,6 +1414,8 @@ fn bench_portfolio(c: &mut Criterion, n: usize) {
     bench_check(&mut group, id, &w.engine, queries.as_slice(), QUERIES);
     let id = BenchmarkId::new("baseline_hashmap_portfolio", n);
     bench_baseline(&mut group, id, &map, queries.as_slice(), QUERIES);
+    let name = "baseline_full_portfolio";
+    bench_full_baseline(&mut group, name, n, &w.engine, queries.as_slice());
     group.finish();
     bench_queries(c, "portfolio", n, &w.engine, queries.as_slice(), &map);
 

@@ -21,9 +21,11 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use indexmap::IndexSet;
+
 use crate::id::{GrantId, ObjectId, OrgId, RoleId, ShareId, TypeId, UserId};
 use crate::model::{Dirty, Model};
-use crate::schema::CREATE;
+use crate::schema::{Level, CREATE};
 use crate::share::{Grantee, ShareStatus};
 
 /// A fast hasher for the engine's 64-bit keys (a 64-bit finalizer in the
@@ -95,6 +97,30 @@ pub(crate) fn share_key(root: ObjectId, grantee: Grantee) -> u64 {
     (u64::from(root.as_u32()) << 33) | grantee.code()
 }
 
+/// The grantees reaching `o` through accepted shares on it or an
+/// ancestor, each with the highest level among their shares (empty for a
+/// dead object).
+fn reach_of(model: &Model, o: ObjectId) -> Reach {
+    let Some(rec) = model.objects.get(o) else { return Reach::default() };
+    let mut out: Vec<(Grantee, Level)> = Vec::new();
+    for a in std::iter::once(o).chain(rec.ancestors.iter().copied()) {
+        let Some(root) = model.objects.get(a) else { continue };
+        for id in &root.shares {
+            let Some(s) = model.shares.get(*id) else { continue };
+            if s.status != ShareStatus::Accepted {
+                continue;
+            }
+            let level = s.level_for(o, rec.ty);
+            match out.iter_mut().find(|(g, _)| *g == s.grantee) {
+                Some(slot) => slot.1 = slot.1.max(level),
+                None => out.push((s.grantee, level)),
+            }
+        }
+    }
+    out.sort_unstable_by_key(|(g, _)| g.code());
+    out.into_boxed_slice()
+}
+
 /// Decodes a scope key.
 pub(crate) enum Scope {
     Type(OrgId, TypeId),
@@ -150,7 +176,16 @@ pub(crate) struct Index {
     pub(crate) share_keys: Vec<Option<u64>>,
     /// Accepted shares rooted at each object.
     pub(crate) root_active: Vec<u32>,
+    /// Per object: each grantee an accepted share on the object or an
+    /// ancestor reaches it, with the highest level among those shares.
+    /// The share path of `check` reads one slot instead of walking the
+    /// ancestors and their shares.
+    pub(crate) reach: Vec<Reach>,
 }
+
+/// The grantees reaching one object through accepted shares, with their
+/// highest level; sorted by grantee, usually empty.
+pub(crate) type Reach = Box<[(Grantee, Level)]>;
 
 impl Index {
     /// Builds the index of a whole model (used once, when loading).
@@ -177,6 +212,7 @@ impl Index {
     /// Rebuilds the entries of everything marked dirty.
     pub(crate) fn refresh(&mut self, model: &Model, mut dirty: Dirty) {
         let mut toggled: Vec<ObjectId> = Vec::new();
+        let mut reached: IndexSet<ObjectId> = IndexSet::new();
         for sh in &dirty.shares {
             let new_key = model
                 .shares
@@ -188,6 +224,17 @@ impl Index {
                 self.share_keys.resize(i + 1, None);
             }
             let old_key = self.share_keys.get(i).copied().flatten();
+            // Levels may have changed even when the key did not: the
+            // share's subtree is reached anew either way.
+            let roots = old_key
+                .and_then(|k| ObjectId::from_raw((k >> 33) as u32))
+                .into_iter()
+                .chain(new_key.map(|(_, r)| r));
+            for root in roots {
+                if reached.insert(root) {
+                    reached.extend(model.descendants(root));
+                }
+            }
             if old_key == new_key.map(|(k, _)| k) {
                 continue;
             }
@@ -231,6 +278,17 @@ impl Index {
             }
             if let Some(slot) = self.objects.get_mut(i) {
                 *slot = meta;
+            }
+        }
+        reached.extend(dirty.objects.iter().copied());
+        for o in reached {
+            let entry = reach_of(model, o);
+            let i = o.as_usize();
+            if self.reach.len() <= i {
+                self.reach.resize_with(i + 1, Reach::default);
+            }
+            if let Some(slot) = self.reach.get_mut(i) {
+                *slot = entry;
             }
         }
         for r in &dirty.roles {
@@ -298,6 +356,7 @@ impl Index {
             && same(&self.roles, &other.roles, &ScopeMap::default())
             && same(&self.share_keys, &other.share_keys, &None)
             && same(&self.root_active, &other.root_active, &0)
+            && same(&self.reach, &other.reach, &Reach::default())
             && self.shares == other.shares
     }
 
@@ -312,6 +371,23 @@ impl Index {
         let before = *n;
         *n = if up { n.saturating_add(1) } else { n.saturating_sub(1) };
         (before == 0) != (*n == 0)
+    }
+
+    /// The highest level any of `grantees` holds on `o` through accepted
+    /// shares, or `None` if no accepted share of theirs covers it.
+    #[inline]
+    pub(crate) fn reach_level(
+        &self,
+        o: ObjectId,
+        grantees: &[Grantee],
+    ) -> Option<Level> {
+        let mut best = None;
+        for (g, l) in self.reach.get(o.as_usize())?.iter() {
+            if grantees.contains(g) {
+                best = best.max(Some(*l));
+            }
+        }
+        best
     }
 
     #[inline]
