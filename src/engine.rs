@@ -191,9 +191,10 @@ impl Builder {
 ///
 /// `Engine` is `Send + Sync` and holds no interior mutability: every query
 /// (`check`, `explain`, …) takes `&self` and every mutation goes through
-/// [`Engine::act`], which takes `&mut self`. Share one engine between
-/// threads behind a `RwLock` (many concurrent readers, one writer), or
-/// clone it to take a consistent snapshot. A query never observes a
+/// [`Engine::act`], which takes `&mut self`. Any number of threads can
+/// query one engine at once; to mutate while serving readers, wrap it in
+/// [`Shared`](crate::Shared) (readers never wait for a mutation), or clone
+/// it to take a consistent snapshot. A query never observes a
 /// half-applied mutation: a mutation either returns `Ok` with everything
 /// applied and indexed, or `Err` with nothing changed.
 ///

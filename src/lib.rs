@@ -85,8 +85,11 @@ assert_eq!(engine.check(Subject::User(admin), read, site), Decision::Deny);
 # Thread safety
 
 [`Engine`] is `Send + Sync`. Queries take `&self`; mutations take
-`&mut self`. Put it behind a `RwLock` to serve concurrent readers with one
-writer; see "Synchronization and cloning" on [`Engine`].
+`&mut self`, so any number of threads can `check` one engine at once.
+To mutate while serving readers, wrap it in [`Shared`]: readers check the
+published copy without waiting for a mutation in progress, the writer
+mutates a second copy and publishes it with a pointer swap (left-right;
+twice the memory).
 
 # Serialization
 
@@ -138,6 +141,7 @@ pub mod presets;
 mod query;
 pub mod schema;
 mod share;
+mod shared;
 mod token;
 
 pub use crate::audit::{Actor, Event, Outcome, Revision, Timestamp};
@@ -162,6 +166,7 @@ pub use crate::schema::{ActionSpec, Level, Schema, SchemaBuilder, Threshold};
 pub use crate::share::{
     Grantee, Grantor, Share, ShareKind, ShareSpec, ShareStatus,
 };
+pub use crate::shared::{Reader, Shared};
 pub use crate::token::{Secret, Token};
 
 #[cfg(doctest)]

@@ -1,0 +1,276 @@
+//! Many concurrent readers, one writer, and readers that never wait for a
+//! mutation.
+//!
+//! [`Shared`] keeps two copies of the engine. Readers take the published
+//! copy (an [`Arc`] cloned under a read lock held for a pointer copy) and
+//! run `check` on it without any lock. The writer mutates the other copy,
+//! publishes it with a pointer swap, and replays the same events on the
+//! copy it took back before its next mutation — the *left-right* scheme.
+//! A reader therefore never waits for a mutation to run, only (at worst)
+//! for a pointer swap; the price is twice the memory of one engine.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::audit::Event;
+use crate::decision::{Decision, Subject};
+use crate::id::{ActionId, ObjectId};
+use crate::Engine;
+
+/// How long the writer waits for readers to release the previously
+/// published copy before it copies the published engine instead.
+const RECLAIM_PATIENCE: Duration = Duration::from_millis(2);
+
+/// An engine shared by many reader threads and mutated by one writer at a
+/// time, readers never blocked by a mutation in progress.
+///
+/// Readers call [`Shared::check`] (or take a [`Shared::snapshot`] for a
+/// batch of queries: it stays consistent however the engine changes
+/// meanwhile). Writers call [`Shared::write`], which runs a closure on a
+/// private copy and publishes the result when it returns; writers are
+/// serialized. Snapshots should be short-lived: while a reader holds the
+/// previous copy, the next write waits for it up to a couple of
+/// milliseconds, then copies the engine instead.
+///
+/// # Example
+///
+/// ```
+/// use std::sync::Arc;
+/// use accord::{presets, Actor, Decision, Shared, Subject, Timestamp};
+///
+/// let shared = Arc::new(Shared::new(presets::arbiter().build()?));
+/// let t = Timestamp::from_unix_millis(0);
+/// let (ann, site) = shared.write(|e| -> Result<_, accord::MutationError> {
+///     let mut sys = e.act(accord::Actor::System, t);
+///     let org = sys.create_org("Utility X")?.value;
+///     sys.accept_terms(org)?;
+///     let ann = sys.create_user(org, "ann@x.example")?.value;
+///     let read_all = sys.engine().role_by_name(org, "Read all").unwrap();
+///     sys.grant_role(ann, read_all, &[])?;
+///     let site = sys.create_object(org, "sites", "plant", &[])?.value;
+///     Ok((ann, site))
+/// })?;
+/// let read = shared.snapshot().schema().action("read").unwrap();
+/// let reader = {
+///     let shared = Arc::clone(&shared);
+///     std::thread::spawn(move || shared.check(Subject::User(ann), read, site))
+/// };
+/// assert_eq!(reader.join().unwrap(), Decision::Allow);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Shared {
+    published: RwLock<Arc<Engine>>,
+    /// Bumped after each publication, so a [`Reader`] knows when its
+    /// snapshot is stale with one atomic load.
+    generation: AtomicU64,
+    writer: Mutex<Standby>,
+}
+
+/// The writer's side: the copy published before the current one, and the
+/// events it has not seen yet.
+#[derive(Debug)]
+struct Standby {
+    previous: Option<Arc<Engine>>,
+    behind: Vec<Event>,
+}
+
+impl Shared {
+    /// Shares `engine`.
+    #[must_use]
+    pub fn new(engine: Engine) -> Shared {
+        Shared {
+            published: RwLock::new(Arc::new(engine)),
+            generation: AtomicU64::new(0),
+            writer: Mutex::new(Standby { previous: None, behind: Vec::new() }),
+        }
+    }
+
+    /// The published engine: every mutation whose [`Shared::write`] has
+    /// returned, and none in progress.
+    #[must_use]
+    pub fn snapshot(&self) -> Arc<Engine> {
+        let guard =
+            self.published.read().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(&guard)
+    }
+
+    /// [`Engine::check`] on the published engine.
+    #[must_use]
+    pub fn check(
+        &self,
+        subject: Subject,
+        action: ActionId,
+        object: ObjectId,
+    ) -> Decision {
+        self.snapshot().check(subject, action, object)
+    }
+
+    /// Runs `f` on a private, up-to-date copy of the engine, then publishes
+    /// that copy. Readers see either none or all of what `f` did. Writers
+    /// are serialized.
+    pub fn write<R>(&self, f: impl FnOnce(&mut Engine) -> R) -> R {
+        let mut standby =
+            self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut engine = self.reclaim(&mut standby);
+        let before = engine.events().len();
+        let out = f(&mut engine);
+        let new_events = engine.events().get(before..).unwrap_or(&[]).to_vec();
+        let fresh = Arc::new(engine);
+        let previous = {
+            let mut guard =
+                self.published.write().unwrap_or_else(PoisonError::into_inner);
+            std::mem::replace(&mut *guard, fresh)
+        };
+        self.generation.fetch_add(1, Ordering::Release);
+        standby.previous = Some(previous);
+        standby.behind = new_events;
+        out
+    }
+
+    /// A per-thread reading handle that keeps its snapshot until the next
+    /// publication: each check costs one atomic load on top of
+    /// [`Engine::check`], and concurrent readers share no written memory.
+    /// Drop idle readers: a reader holding an old snapshot makes the next
+    /// write copy the engine instead of reusing that copy.
+    #[must_use]
+    pub fn reader(&self) -> Reader<'_> {
+        let generation = self.generation.load(Ordering::Acquire);
+        Reader { shared: self, generation, engine: Some(self.snapshot()) }
+    }
+
+    /// An owned engine equal to the published one: the previous copy
+    /// brought up to date, or a copy of the published engine when readers
+    /// still hold the previous one (or it cannot be brought up to date).
+    fn reclaim(&self, standby: &mut Standby) -> Engine {
+        let behind = std::mem::take(&mut standby.behind);
+        if let Some(mut previous) = standby.previous.take() {
+            let deadline = Instant::now() + RECLAIM_PATIENCE;
+            loop {
+                match Arc::try_unwrap(previous) {
+                    Ok(mut engine) => {
+                        if catch_up(&mut engine, &behind) {
+                            return engine;
+                        }
+                        break;
+                    }
+                    Err(still_shared) if Instant::now() < deadline => {
+                        previous = still_shared;
+                        thread::yield_now();
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+        Engine::clone(&self.snapshot())
+    }
+}
+
+/// A reading handle of a [`Shared`] engine (see [`Shared::reader`]).
+#[derive(Debug)]
+pub struct Reader<'a> {
+    shared: &'a Shared,
+    generation: u64,
+    engine: Option<Arc<Engine>>,
+}
+
+impl Reader<'_> {
+    /// The engine as last published, refreshed if a write was published
+    /// since the previous call.
+    pub fn engine(&mut self) -> &Engine {
+        let now = self.shared.generation.load(Ordering::Acquire);
+        if now != self.generation {
+            // Release the stale copy first, so the writer can reclaim it.
+            self.engine = None;
+            self.generation = now;
+        }
+        let shared = self.shared;
+        self.engine.get_or_insert_with(|| shared.snapshot())
+    }
+
+    /// [`Engine::check`] on the latest published engine.
+    pub fn check(
+        &mut self,
+        subject: Subject,
+        action: ActionId,
+        object: ObjectId,
+    ) -> Decision {
+        self.engine().check(subject, action, object)
+    }
+}
+
+/// Replays `events` on `engine`; false if any does not reproduce its
+/// recorded outcome and revision (the copy is then discarded).
+fn catch_up(engine: &mut Engine, events: &[Event]) -> bool {
+    for e in events {
+        let result = engine.apply(e.actor, e.at, e.op.clone());
+        let same = match &result {
+            Ok(rev) => e.applied() && *rev == e.revision,
+            Err(_) => !e.applied() && engine.revision() == e.revision,
+        };
+        if !same {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{presets, Actor, Timestamp};
+
+    #[test]
+    fn writes_reach_later_snapshots_and_both_copies_agree() {
+        let shared = Shared::new(presets::arbiter().build().unwrap());
+        let t = Timestamp::from_unix_millis(0);
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            let org = shared.write(|e| {
+                e.act(Actor::System, t).create_org(&format!("Org {i}"))
+            });
+            ids.push(org.unwrap().value);
+            // A refused attempt is logged on both copies too.
+            let dup = shared.write(|e| {
+                e.act(Actor::System, t).create_org(&format!("Org {i}"))
+            });
+            assert!(dup.is_err());
+        }
+        let snap = shared.snapshot();
+        assert_eq!(snap.revision().get(), 5);
+        assert_eq!(snap.events().len(), 10);
+        for id in &ids {
+            assert!(snap.org(*id).is_some());
+        }
+        // The standby copy, brought up to date, equals the published one.
+        let mut standby = shared.writer.lock().unwrap();
+        drop(snap);
+        let caught_up = shared.reclaim(&mut standby);
+        assert_eq!(caught_up.to_json(), shared.snapshot().to_json());
+    }
+
+    #[test]
+    fn a_reader_follows_publications() {
+        let shared = Shared::new(presets::arbiter().build().unwrap());
+        let t = Timestamp::from_unix_millis(0);
+        let mut reader = shared.reader();
+        assert_eq!(reader.engine().revision().get(), 0);
+        shared.write(|e| e.act(Actor::System, t).create_org("A")).unwrap();
+        assert_eq!(reader.engine().revision().get(), 1);
+        assert!(reader.engine().org_by_name("A").is_some());
+    }
+
+    #[test]
+    fn a_held_snapshot_is_never_changed_by_later_writes() {
+        let shared = Shared::new(presets::arbiter().build().unwrap());
+        let t = Timestamp::from_unix_millis(0);
+        let held = shared.snapshot();
+        shared.write(|e| e.act(Actor::System, t).create_org("A")).unwrap();
+        shared.write(|e| e.act(Actor::System, t).create_org("B")).unwrap();
+        assert_eq!(held.revision().get(), 0);
+        assert!(held.org_by_name("A").is_none());
+        assert_eq!(shared.snapshot().revision().get(), 2);
+    }
+}
