@@ -29,6 +29,10 @@
 //!    same reader with no writer. Each timing includes two `Instant::now`
 //!    calls.
 //!
+//! It first reports the build time, memory (`VmRSS`, `VmHWM`) and the
+//! snapshot save and load times. `ACCORD_ORGS=<n>` sets the number of
+//! organizations; with `ACCORD_SCALE_ONLY=1` it stops after that report.
+//!
 //! Run with `cargo bench --bench concurrency`; `-- --test` runs a short
 //! smoke version (as CI does).
 
@@ -329,6 +333,18 @@ fn latency(w: &Workload, run: Duration, writer: bool) -> Latency {
     }
 }
 
+/// Resident and peak memory of this process (Linux; empty elsewhere).
+fn memory() -> String {
+    let status = std::fs::read_to_string("/proc/self/status");
+    let status = status.unwrap_or_default();
+    let lines: Vec<String> = status
+        .lines()
+        .filter(|l| l.starts_with("VmRSS") || l.starts_with("VmHWM"))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    lines.join(", ")
+}
+
 fn main() -> Result<()> {
     let smoke = std::env::args().any(|a| a == "--test");
     let (orgs, passes, rounds, run) = if smoke {
@@ -336,13 +352,34 @@ fn main() -> Result<()> {
     } else {
         (ORGS, 200, 7, Duration::from_secs(10))
     };
+    let orgs = match std::env::var("ACCORD_ORGS") {
+        Ok(v) => v.parse()?,
+        Err(_) => orgs,
+    };
+    let t = Instant::now();
     let w = build(orgs)?;
+    let built = t.elapsed();
     println!(
         "workload: {orgs} organizations, {} users, {} objects, {} queries",
         w.engine.users().count(),
         w.engine.objects().count(),
         w.queries.len()
     );
+    println!("built in {built:.2?}; {}", memory());
+    let t = Instant::now();
+    let json = w.engine.to_json();
+    let saved = t.elapsed();
+    let t = Instant::now();
+    let loaded = Engine::from_json(&json)?;
+    println!(
+        "snapshot {} MB saved in {saved:.2?}, loaded in {:.2?}",
+        json.len() / 1_000_000,
+        t.elapsed()
+    );
+    drop((json, loaded));
+    if std::env::var("ACCORD_SCALE_ONLY").is_ok() {
+        return Ok(());
+    }
     let e = &w.engine;
     let direct = scaling(|s, a, o| e.check(s, a, o), &w, passes, rounds);
     let shared = Shared::new(w.engine.clone());

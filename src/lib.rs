@@ -99,12 +99,34 @@ on an empty engine with the same schema, reproduce the same state.
 
 # Performance
 
-`check` for a user reads the object's type and owner from a dense array,
-then probes the user's merged scope map twice: once for "every object of
-this type in this organization" and once for "this object". Bound grants
-(rare) are tested against the object's precomputed ancestor set. A
-mutation rebuilds only the map entries of the roles and users it touched.
-Figures and the commands that produce them are in `BENCHMARKS.md`.
+The index has three parts, each maintained incrementally by the
+mutation that changes what it depends on:
+
+* **Objects**: a dense array of (type, owner, live, "under a share")
+  entries, 12 bytes each.
+* **Users**: per user, one hash map merging the compiled maps of their
+  unbound role grants, from a scope key — "every object of type T owned
+  by organization O" or "object X" — to a 64-bit action mask; plus the
+  short list of bound grants.
+* **Share reach**: per object under an accepted share, the grantees
+  (users, organizations, the public) that reach it and their highest
+  level, sorted.
+
+`check` for a user reads the object's entry, probes the user's map twice
+(type scope, then object scope) and tests one bit; bound grants (rare)
+are tested against the object's precomputed, sorted ancestor set; only
+for an object under a share does it read the object's reach slot and
+compare the level with the action's threshold. Nothing allocates and
+nothing depends on the number of organizations except cache misses. A
+mutation rebuilds only the entries of the roles, users, shares and
+objects it touched — never the whole index — and a test helper compares
+the incremental index with a full rebuild after every step of random
+mutation sequences.
+
+Under concurrency, any number of threads can call `check` on one
+`&Engine`; [`Shared`] adds one writer without blocking readers.
+Figures, peers and the commands that produce them are in
+`BENCHMARKS.md`.
 
 # Crate features
 
