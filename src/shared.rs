@@ -252,6 +252,35 @@ mod tests {
     }
 
     #[test]
+    fn copies_agree_after_grants_objects_and_tokens() {
+        let shared = Shared::new(presets::arbiter().build().unwrap());
+        let t = Timestamp::from_unix_millis(0);
+        let user = shared.write(|e| {
+            let mut sys = e.act(Actor::System, t);
+            let org = sys.create_org("A").unwrap().value;
+            sys.accept_terms(org).unwrap();
+            let u = sys.create_user(org, "a@a.example").unwrap().value;
+            let r = sys.engine().role_by_name(org, "Read all").unwrap();
+            sys.grant_role(u, r, &[]).unwrap();
+            sys.create_object(org, "sites", "s", &[]).unwrap();
+            u
+        });
+        let token = shared.write(|e| {
+            e.act(Actor::System, t).issue_token(user, None, "ci", None)
+        });
+        let (id, secret) = token.unwrap().value;
+        assert!(shared.snapshot().authenticate(secret.expose(), t).is_some());
+        shared
+            .write(|e| e.act(Actor::User(user), t).revoke_token(id))
+            .unwrap();
+        let mut standby = shared.writer.lock().unwrap();
+        let caught_up = shared.reclaim(&mut standby);
+        let published = shared.snapshot();
+        assert_eq!(caught_up.to_json(), published.to_json());
+        assert!(published.authenticate(secret.expose(), t).is_none());
+    }
+
+    #[test]
     fn a_reader_follows_publications() {
         let shared = Shared::new(presets::arbiter().build().unwrap());
         let t = Timestamp::from_unix_millis(0);
