@@ -150,22 +150,8 @@ impl Engine {
         grantees: &[Grantee],
         object: ObjectId,
     ) -> Option<Level> {
-        // Allocation-free: `check` calls this for compound actions.
-        let rec = self.model.objects.get(object)?;
-        let mut best = None;
-        for a in std::iter::once(object).chain(rec.ancestors.iter().copied()) {
-            if !self.index.is_root(a) {
-                continue;
-            }
-            for g in grantees {
-                let share = self.index.share(a, *g);
-                if let Some(s) = share.and_then(|id| self.model.shares.get(id))
-                {
-                    best = best.max(Some(s.level_for(object, rec.ty)));
-                }
-            }
-        }
-        best
+        self.model.objects.get(object)?;
+        self.index.reach_level(object, grantees)
     }
 
     /// Whether `user` holds share-forward on `root` through an accepted
