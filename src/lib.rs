@@ -162,6 +162,7 @@ mod persist;
 pub mod presets;
 mod query;
 pub mod schema;
+mod set;
 mod share;
 mod shared;
 mod token;

@@ -10,6 +10,8 @@
 use std::collections::HashMap;
 
 use indexmap::{IndexMap, IndexSet};
+
+use crate::set::Set;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
@@ -27,15 +29,15 @@ pub struct Org {
     pub(crate) name: Name,
     pub(crate) accepted_terms: bool,
     #[serde(skip)]
-    pub(crate) users: IndexSet<UserId>,
+    pub(crate) users: Set<UserId>,
     #[serde(skip)]
-    pub(crate) roles: IndexSet<RoleId>,
+    pub(crate) roles: Set<RoleId>,
     #[serde(skip)]
-    pub(crate) permissions: IndexSet<PermissionId>,
+    pub(crate) permissions: Set<PermissionId>,
     /// Every object the organization owns, including the objects standing
     /// for its users, roles and permissions, grouped by type.
     #[serde(skip)]
-    pub(crate) objects: IndexMap<TypeId, IndexSet<ObjectId>>,
+    pub(crate) objects: IndexMap<TypeId, Set<ObjectId>>,
 }
 
 impl Org {
@@ -82,7 +84,7 @@ pub struct User {
     pub(crate) grants: IndexMap<RoleId, GrantId>,
     pub(crate) personal_role: Option<RoleId>,
     #[serde(skip)]
-    pub(crate) tokens: IndexSet<TokenId>,
+    pub(crate) tokens: Set<TokenId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) profile: Option<crate::accounts::Profile>,
 }
@@ -151,19 +153,19 @@ pub struct Object {
     pub(crate) kind: ObjectKind,
     pub(crate) parents: SmallVec<[ObjectId; 2]>,
     #[serde(skip)]
-    pub(crate) children: IndexSet<ObjectId>,
+    pub(crate) children: Set<ObjectId>,
     /// Transitive closure of `parents`, sorted; excludes the object itself.
     #[serde(skip)]
     pub(crate) ancestors: Box<[ObjectId]>,
     /// Explicit permission lists that name this object.
     #[serde(skip)]
-    pub(crate) listed_in: IndexSet<PermissionId>,
+    pub(crate) listed_in: Set<PermissionId>,
     /// Grants bound to this object.
     #[serde(skip)]
-    pub(crate) bound_by: IndexSet<GrantId>,
+    pub(crate) bound_by: Set<GrantId>,
     /// Shares rooted at this object.
     #[serde(skip)]
-    pub(crate) shares: IndexSet<ShareId>,
+    pub(crate) shares: Set<ShareId>,
 }
 
 impl Object {
@@ -220,9 +222,9 @@ pub struct Role {
     pub(crate) name: Name,
     pub(crate) description: String,
     pub(crate) object: ObjectId,
-    pub(crate) permissions: IndexSet<PermissionId>,
+    pub(crate) permissions: Set<PermissionId>,
     #[serde(skip)]
-    pub(crate) grants: IndexSet<GrantId>,
+    pub(crate) grants: Set<GrantId>,
     pub(crate) required_bindings: SmallVec<[TypeId; 2]>,
     pub(crate) personal: Option<UserId>,
 }
@@ -279,10 +281,10 @@ pub struct Permission {
     pub(crate) action: ActionId,
     pub(crate) ty: TypeId,
     pub(crate) applies_to_all: bool,
-    pub(crate) objects: IndexSet<ObjectId>,
+    pub(crate) objects: Set<ObjectId>,
     pub(crate) object: ObjectId,
     #[serde(skip)]
-    pub(crate) roles: IndexSet<RoleId>,
+    pub(crate) roles: Set<RoleId>,
 }
 
 impl Permission {
@@ -435,9 +437,9 @@ impl Model {
         let org = Org {
             name: name.clone(),
             accepted_terms: false,
-            users: IndexSet::new(),
-            roles: IndexSet::new(),
-            permissions: IndexSet::new(),
+            users: Set::new(),
+            roles: Set::new(),
+            permissions: Set::new(),
             objects: IndexMap::new(),
         };
         let id = self.orgs.push(org)?;
@@ -471,11 +473,11 @@ impl Model {
             key: key.clone(),
             kind,
             parents: parents.iter().copied().collect(),
-            children: IndexSet::new(),
+            children: Set::new(),
             ancestors: ancestors.into_boxed_slice(),
-            listed_in: IndexSet::new(),
-            bound_by: IndexSet::new(),
-            shares: IndexSet::new(),
+            listed_in: Set::new(),
+            bound_by: Set::new(),
+            shares: Set::new(),
         };
         let id: ObjectId = self.objects.push(object)?;
         for p in parents {

@@ -20,6 +20,7 @@ use crate::index::create_key;
 use crate::model::{email_key, Dirty, Grant, ObjectKind, Permission, Role};
 use crate::schema::{CREATE, DELETE, GRANT, PERMISSIONS, READ, REVOKE, ROLES};
 use crate::schema::{UPDATE, USERS};
+use crate::set::Set;
 use crate::Engine;
 
 pub(super) type Result<T> = std::result::Result<T, MutationError>;
@@ -379,8 +380,8 @@ impl Engine {
             name: name.clone(),
             description,
             object,
-            permissions: IndexSet::new(),
-            grants: IndexSet::new(),
+            permissions: Set::new(),
+            grants: Set::new(),
             required_bindings,
             personal,
         };
@@ -428,7 +429,7 @@ impl Engine {
             applies_to_all,
             objects: objects.iter().copied().collect(),
             object,
-            roles: IndexSet::new(),
+            roles: Set::new(),
         };
         self.model.permissions.push::<PermissionId>(perm);
         if let Some(o) = self.model.orgs.get_mut(org) {
@@ -638,7 +639,7 @@ impl Engine {
             object,
             grants: indexmap::IndexMap::new(),
             personal_role: None,
-            tokens: IndexSet::new(),
+            tokens: Set::new(),
             profile: None,
         };
         self.model.users.push::<UserId>(user);

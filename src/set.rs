@@ -1,0 +1,256 @@
+//! A compact insertion-ordered set of handles for the policy records.
+//!
+//! Most back-reference sets of a record (an object's children, the lists
+//! that name it, the shares rooted at it; a role's grants) hold nothing or
+//! a handful of handles, while a few (an organization's objects, a widely
+//! granted role's grants) grow large. An `IndexSet` costs 72 bytes and a
+//! hash table even when small; this set stores up to [`SMALL`] handles in
+//! a plain vector (24 bytes, no allocation while empty) and moves to a
+//! boxed `IndexSet` with a fast integer hasher beyond that, so membership
+//! and removal stay O(1) on large sets.
+
+use std::hash::{BuildHasherDefault, Hash};
+
+use indexmap::IndexSet;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::index::KeyHasher;
+
+/// Handles kept in a plain vector before switching to a hash set.
+const SMALL: usize = 16;
+
+type Large<T> = IndexSet<T, BuildHasherDefault<KeyHasher>>;
+
+/// An insertion-ordered set of small `Copy` handles; see the module docs.
+#[derive(Clone, Debug)]
+pub(crate) enum Set<T> {
+    /// Up to [`SMALL`] elements, scanned linearly.
+    Small(Vec<T>),
+    /// More, hashed. Never shrinks back.
+    Large(Box<Large<T>>),
+}
+
+impl<T> Default for Set<T> {
+    fn default() -> Self {
+        Set::Small(Vec::new())
+    }
+}
+
+impl<T: Copy + Eq + Hash> Set<T> {
+    /// An empty set; does not allocate.
+    pub(crate) fn new() -> Self {
+        Set::default()
+    }
+
+    /// Adds `v`; returns whether it was absent.
+    pub(crate) fn insert(&mut self, v: T) -> bool {
+        match self {
+            Set::Small(items) => {
+                if items.contains(&v) {
+                    return false;
+                }
+                if items.len() < SMALL {
+                    items.push(v);
+                    return true;
+                }
+                let mut large: Large<T> = items.iter().copied().collect();
+                large.insert(v);
+                *self = Set::Large(Box::new(large));
+                true
+            }
+            Set::Large(set) => set.insert(v),
+        }
+    }
+
+    /// Whether `v` is in the set.
+    pub(crate) fn contains(&self, v: &T) -> bool {
+        match self {
+            Set::Small(items) => items.contains(v),
+            Set::Large(set) => set.contains(v),
+        }
+    }
+
+    /// Removes `v`, keeping the order of the others; returns whether it
+    /// was present.
+    pub(crate) fn shift_remove(&mut self, v: &T) -> bool {
+        match self {
+            Set::Small(items) => match items.iter().position(|x| x == v) {
+                Some(i) => {
+                    items.remove(i);
+                    true
+                }
+                None => false,
+            },
+            Set::Large(set) => set.shift_remove(v),
+        }
+    }
+
+    /// Removes `v`, moving the last element into its place (O(1) on a
+    /// large set); returns whether it was present.
+    pub(crate) fn swap_remove(&mut self, v: &T) -> bool {
+        match self {
+            Set::Small(items) => match items.iter().position(|x| x == v) {
+                Some(i) => {
+                    items.swap_remove(i);
+                    true
+                }
+                None => false,
+            },
+            Set::Large(set) => set.swap_remove(v),
+        }
+    }
+
+    /// Removes every element.
+    pub(crate) fn clear(&mut self) {
+        *self = Set::default();
+    }
+
+    /// The number of elements.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Set::Small(items) => items.len(),
+            Set::Large(set) => set.len(),
+        }
+    }
+
+    /// Whether the set is empty.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The elements in insertion order.
+    pub(crate) fn iter(&self) -> Iter<'_, T> {
+        match self {
+            Set::Small(items) => Iter::Small(items.iter()),
+            Set::Large(set) => Iter::Large(set.iter()),
+        }
+    }
+}
+
+/// Iterator over a [`Set`].
+#[derive(Clone, Debug)]
+pub(crate) enum Iter<'a, T> {
+    Small(std::slice::Iter<'a, T>),
+    Large(indexmap::set::Iter<'a, T>),
+}
+
+impl<'a, T> Iterator for Iter<'a, T> {
+    type Item = &'a T;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a T> {
+        match self {
+            Iter::Small(it) => it.next(),
+            Iter::Large(it) => it.next(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            Iter::Small(it) => it.size_hint(),
+            Iter::Large(it) => it.size_hint(),
+        }
+    }
+}
+
+impl<T> DoubleEndedIterator for Iter<'_, T> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        match self {
+            Iter::Small(it) => it.next_back(),
+            Iter::Large(it) => it.next_back(),
+        }
+    }
+}
+
+impl<T> ExactSizeIterator for Iter<'_, T> {}
+
+impl<'a, T: Copy + Eq + Hash> IntoIterator for &'a Set<T> {
+    type Item = &'a T;
+    type IntoIter = Iter<'a, T>;
+
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<T: Copy + Eq + Hash> IntoIterator for Set<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        match self {
+            Set::Small(items) => items.into_iter(),
+            Set::Large(set) => set.into_iter().collect::<Vec<T>>().into_iter(),
+        }
+    }
+}
+
+impl<T: Copy + Eq + Hash> Extend<T> for Set<T> {
+    fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
+        for v in iter {
+            self.insert(v);
+        }
+    }
+}
+
+impl<T: Copy + Eq + Hash> FromIterator<T> for Set<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        let mut set = Set::new();
+        set.extend(iter);
+        set
+    }
+}
+
+impl<T: Serialize + Copy + Eq + Hash> Serialize for Set<T> {
+    /// A sequence, as an `IndexSet` is written.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de, T: Deserialize<'de> + Copy + Eq + Hash> Deserialize<'de> for Set<T> {
+    /// A sequence; repeated elements collapse, as in an `IndexSet`.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let items = Vec::<T>::deserialize(d)?;
+        Ok(items.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn behaves_as_an_ordered_set_across_the_switch() {
+        let mut s: Set<u32> = Set::new();
+        assert!(s.is_empty());
+        for i in 0..40 {
+            assert!(s.insert(i));
+            assert!(!s.insert(i));
+            assert_eq!(s.len(), i as usize + 1);
+        }
+        assert!(matches!(s, Set::Large(_)));
+        assert!(s.shift_remove(&3));
+        assert!(!s.shift_remove(&3));
+        assert!(!s.contains(&3));
+        let order: Vec<u32> = s.iter().copied().collect();
+        let expected: Vec<u32> = (0..40).filter(|&i| i != 3).collect();
+        assert_eq!(order, expected);
+        s.clear();
+        assert!(matches!(&s, Set::Small(v) if v.is_empty()));
+    }
+
+    #[test]
+    fn small_removal_keeps_order() {
+        let mut s: Set<u32> = [5, 1, 9, 2].into_iter().collect();
+        assert!(s.shift_remove(&1));
+        assert_eq!(s.iter().copied().collect::<Vec<_>>(), vec![5, 9, 2]);
+        assert_eq!(s.iter().rev().copied().collect::<Vec<_>>(), vec![2, 9, 5]);
+    }
+
+    #[test]
+    fn serde_is_a_sequence_and_collapses_repeats() {
+        let s: Set<u32> = serde_json::from_str("[3,1,3,2]").unwrap();
+        assert_eq!(serde_json::to_string(&s).unwrap(), "[3,1,2]");
+    }
+}
