@@ -1,7 +1,6 @@
 //! The audit log: revisions, timestamps, actors and events.
 
 use std::fmt;
-use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
@@ -138,7 +137,43 @@ pub struct Event {
 /// The digest that precedes the first event.
 pub(crate) const GENESIS: String = String::new();
 
-/// The digest of `event` chained to `prev`.
+/// Where the retained part of an engine's audit log starts: the events
+/// before it were handed out by
+/// [`Engine::drain_events`](crate::Engine::drain_events).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LogBase {
+    /// Sequence number of the first retained event (events drained).
+    pub(crate) seq: u64,
+    /// The revision after the last drained event.
+    pub(crate) revision: Revision,
+    /// The digest of the last drained event ([`GENESIS`] if none).
+    pub(crate) digest: String,
+}
+
+impl LogBase {
+    /// Whether no event was ever drained.
+    pub(crate) fn is_genesis(&self) -> bool {
+        self.seq == 0
+    }
+}
+
+/// Feeds what serde_json writes straight into the hash.
+struct HashWriter(sha2::Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        sha2::Digest::update(&mut self.0, buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The digest of `event` chained to `prev`: SHA-256 over the JSON of
+/// `prev` and the event's other fields, in lower-case hex.
 pub(crate) fn digest(prev: &str, event: &Event) -> String {
     use sha2::{Digest, Sha256};
     #[derive(Serialize)]
@@ -160,11 +195,18 @@ pub(crate) fn digest(prev: &str, event: &Event) -> String {
         op: &event.op,
         outcome: &event.outcome,
     };
-    let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    let hash = Sha256::digest(&bytes);
+    let mut w = HashWriter(Sha256::new());
+    // Serializing these plain fields cannot fail; if it ever did, the
+    // digest would differ and verification would reject the event.
+    let _ = serde_json::to_writer(&mut w, &body);
+    let hash = w.0.finalize();
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut hex = String::with_capacity(64);
     for b in hash {
-        let _ = write!(hex, "{b:02x}");
+        for nibble in [b >> 4, b & 0xf] {
+            let c = HEX.get(usize::from(nibble)).copied().unwrap_or(b'0');
+            hex.push(char::from(c));
+        }
     }
     hex
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{Event, Revision};
+use crate::audit::{Event, LogBase, Revision};
 use crate::error::SchemaError;
 use crate::id::{
     GrantId, ObjectId, OrgId, PermissionId, RoleId, TypeId, UserId,
@@ -179,6 +179,7 @@ impl Builder {
             model: Model::default(),
             index: Index::default(),
             log: Vec::new(),
+            log_base: LogBase::default(),
             revision: Revision::ZERO,
         })
     }
@@ -224,7 +225,9 @@ pub struct Engine {
     pub(crate) config: Config,
     pub(crate) model: Model,
     pub(crate) index: Index,
+    /// The retained audit events, from `log_base.seq` on.
     pub(crate) log: Vec<Event>,
+    pub(crate) log_base: LogBase,
     pub(crate) revision: Revision,
 }
 
@@ -254,10 +257,59 @@ impl Engine {
     }
 
     /// The audit log: every mutation attempted, allowed or refused, in
-    /// order.
+    /// order, since the last [`Engine::drain_events`] (all of them if the
+    /// log was never drained).
     #[must_use]
     pub fn events(&self) -> &[Event] {
         &self.log
+    }
+
+    /// Moves the retained audit events out of the engine, oldest first,
+    /// for the application to store elsewhere (a database, an append-only
+    /// file), so the engine's memory does not grow with its history.
+    ///
+    /// The hash chain carries on: the next event is numbered and chained
+    /// after the last drained one, and a snapshot taken after a drain
+    /// records where its retained events start (sequence number, revision
+    /// and digest), so loading still verifies every retained event.
+    /// [`Engine::replay`] needs the whole history: the drained batches,
+    /// concatenated in order, followed by [`Engine::events`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use accord::{Actor, Engine, Timestamp, presets};
+    ///
+    /// let mut engine = presets::arbiter().build()?;
+    /// let t = Timestamp::default();
+    /// engine.act(Actor::System, t).create_org("Utility X")?;
+    /// let mut stored = engine.drain_events();
+    /// assert!(engine.events().is_empty());
+    ///
+    /// engine.act(Actor::System, t).create_org("Utility Y")?;
+    /// assert_eq!(engine.events()[0].seq, 1);
+    /// stored.extend(engine.drain_events());
+    ///
+    /// let replayed = Engine::replay(presets::arbiter(), &stored)?;
+    /// assert_eq!(replayed.revision(), engine.revision());
+    /// let loaded = Engine::from_json(&engine.to_json())?;
+    /// assert_eq!(loaded.revision(), engine.revision());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn drain_events(&mut self) -> Vec<Event> {
+        if let Some(last) = self.log.last() {
+            self.log_base = LogBase {
+                seq: last.seq + 1,
+                revision: last.revision,
+                digest: last.digest.clone(),
+            };
+        }
+        std::mem::take(&mut self.log)
+    }
+
+    /// The sequence number the next audit event will get.
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.log_base.seq + self.log.len() as u64
     }
 
     /// Rebuilds the index from the policy store from scratch and compares

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use indexmap::IndexSet;
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{Event, Outcome, Revision};
+use crate::audit::{Event, LogBase, Outcome, Revision};
 use crate::engine::{Config, Downstream, Engine};
 use crate::error::{LoadError, LoadErrorKind};
 use crate::id::{Arena, Idx, ObjectId, OrgId, ShareId, TypeId, UserId};
@@ -31,6 +31,8 @@ struct SnapshotRef<'a> {
     config: &'a Config,
     revision: Revision,
     model: &'a Model,
+    #[serde(skip_serializing_if = "LogBase::is_genesis")]
+    log_base: &'a LogBase,
     events: &'a [Event],
 }
 
@@ -42,6 +44,10 @@ struct Snapshot {
     config: Config,
     revision: Revision,
     model: Model,
+    /// Where `events` start; absent (the genesis) unless the log was
+    /// drained before the snapshot.
+    #[serde(default)]
+    log_base: LogBase,
     events: Vec<Event>,
 }
 
@@ -56,6 +62,7 @@ impl Serialize for Engine {
             config: &self.config,
             revision: self.revision,
             model: &self.model,
+            log_base: &self.log_base,
             events: &self.log,
         }
         .serialize(s)
@@ -135,7 +142,7 @@ impl Engine {
             .map_err(|e| LoadError::new(LoadErrorKind::Schema(e)))?;
         let mut model = snap.model;
         validate_and_link(&mut model, &snap.schema, &snap.config)?;
-        validate_log(&snap.events, snap.revision)?;
+        validate_log(&snap.log_base, &snap.events, snap.revision)?;
         let index = Index::build(&model);
         let engine = Engine {
             schema: snap.schema,
@@ -143,6 +150,7 @@ impl Engine {
             model,
             index,
             log: snap.events,
+            log_base: snap.log_base,
             revision: snap.revision,
         };
         let max = engine.config.limits.max_share_depth;
@@ -241,12 +249,43 @@ impl Engine {
     }
 }
 
-fn validate_log(events: &[Event], revision: Revision) -> Result<()> {
-    let mut prev = crate::audit::GENESIS;
-    let mut rev = Revision::ZERO;
+/// Largest sequence number a snapshot's log may start at: far beyond any
+/// real history, and far from overflow.
+const MAX_LOG_SEQ: u64 = 1 << 53;
+
+fn validate_log(
+    base: &LogBase,
+    events: &[Event],
+    revision: Revision,
+) -> Result<()> {
+    if base.seq > MAX_LOG_SEQ {
+        return Err(bad("log_base.seq", "too large"));
+    }
+    if base.revision.get() > base.seq {
+        return Err(bad(
+            "log_base.revision",
+            "exceeds the number of drained events",
+        ));
+    }
+    let is_digest = base.digest.len() == 64
+        && base.digest.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if base.is_genesis() != base.digest.is_empty()
+        || !(base.is_genesis() || is_digest)
+    {
+        return Err(bad(
+            "log_base.digest",
+            "must be a SHA-256 digest in lower-case hex, empty only at \
+             sequence 0",
+        ));
+    }
+    if events.is_empty() && base.revision != revision {
+        return Err(bad("revision", "differs from the log's revision"));
+    }
+    let mut prev = base.digest.clone();
+    let mut rev = base.revision;
     for (i, e) in events.iter().enumerate() {
         let path = format!("events[{i}]");
-        if e.seq != i as u64 {
+        if e.seq != base.seq + i as u64 {
             return Err(bad(path, "sequence number out of order or missing"));
         }
         if e.digest != crate::audit::digest(&prev, e) {

@@ -115,9 +115,17 @@ impl Shared {
         let mut standby =
             self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let mut engine = self.reclaim(&mut standby);
-        let before = engine.events().len();
+        let (base, before) = (engine.log_base.seq, engine.events().len());
         let out = f(&mut engine);
-        let new_events = engine.events().get(before..).unwrap_or(&[]).to_vec();
+        // The events `f` caused, for the standby copy to replay. If `f`
+        // drained the log, the copies' logs differ: the standby copy is
+        // then dropped and the next write starts from a clone.
+        let kept = engine.log_base.seq == base;
+        let new_events = if kept {
+            engine.events().get(before..).unwrap_or(&[]).to_vec()
+        } else {
+            Vec::new()
+        };
         let fresh = Arc::new(engine);
         let previous = {
             let mut guard =
@@ -125,7 +133,7 @@ impl Shared {
             std::mem::replace(&mut *guard, fresh)
         };
         self.generation.fetch_add(1, Ordering::Release);
-        standby.previous = Some(previous);
+        standby.previous = kept.then_some(previous);
         standby.behind = new_events;
         out
     }
@@ -221,6 +229,34 @@ fn catch_up(engine: &mut Engine, events: &[Event]) -> bool {
 mod tests {
     use super::*;
     use crate::{presets, Actor, Timestamp};
+
+    #[test]
+    fn draining_inside_a_write_keeps_the_copies_equal() {
+        let shared = Shared::new(presets::arbiter().build().unwrap());
+        let t = Timestamp::from_unix_millis(0);
+        let mut stored = Vec::new();
+        for i in 0..4 {
+            shared
+                .write(|e| {
+                    e.act(Actor::System, t).create_org(&format!("Org {i}"))
+                })
+                .unwrap();
+            if i % 2 == 1 {
+                stored.extend(shared.write(Engine::drain_events));
+            }
+        }
+        shared.write(|e| e.act(Actor::System, t).create_org("Org 9")).unwrap();
+        let snap = shared.snapshot();
+        assert_eq!(snap.events().len(), 1);
+        assert_eq!(snap.events()[0].seq, 4);
+        let mut standby = shared.writer.lock().unwrap();
+        drop(snap);
+        let caught_up = shared.reclaim(&mut standby);
+        assert_eq!(caught_up.to_json(), shared.snapshot().to_json());
+        stored.extend(caught_up.events().iter().cloned());
+        let replayed = Engine::replay(presets::arbiter(), &stored).unwrap();
+        assert_eq!(replayed.revision().get(), 5);
+    }
 
     #[test]
     fn writes_reach_later_snapshots_and_both_copies_agree() {

@@ -34,7 +34,10 @@ use accord::{
 /// schema. Top-level fields missing from `v` are left out.
 pub fn compose(v: &serde_json::Value, schema: &str) -> String {
     let mut parts = Vec::new();
-    for key in ["version", "schema", "config", "revision", "model", "events"] {
+    for key in [
+        "version", "schema", "config", "revision", "model", "log_base",
+        "events",
+    ] {
         if key == "schema" {
             if v.get(key).is_some() {
                 parts.push(format!("\"schema\":{schema}"));

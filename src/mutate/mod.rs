@@ -450,7 +450,7 @@ impl Engine {
         op: Op,
     ) -> Result<(Revision, Created), MutationError> {
         let result = self.execute(actor, &op);
-        let seq = self.log.len() as u64;
+        let seq = self.next_seq();
         let outcome = match &result {
             Ok(_) => {
                 self.revision = self.revision.next();
@@ -468,7 +468,10 @@ impl Engine {
             outcome,
             digest: String::new(),
         };
-        let prev = self.log.last().map_or("", |e| e.digest.as_str());
+        let prev = self
+            .log
+            .last()
+            .map_or(self.log_base.digest.as_str(), |e| e.digest.as_str());
         event.digest = crate::audit::digest(prev, &event);
         self.log.push(event);
         result.map(|c| (revision, c))

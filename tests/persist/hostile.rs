@@ -596,3 +596,54 @@ fn fuzz_regressions_and_seeds_replay() {
     }
     assert!(seen > 0, "no fuzz seeds found");
 }
+
+// ----- drained logs ---------------------------------------------------
+
+/// A drained snapshot whose recorded chain start (`log_base`) is
+/// implausible is refused, naming the field.
+#[test]
+fn hostile_log_base() {
+    let (mut engine, _) = base_engine();
+    let mut stored = engine.drain_events();
+    assert!(!stored.is_empty());
+    let t = Timestamp::from_unix_millis(1);
+    engine.act(Actor::System, t).create_org("After the drain").unwrap();
+    let schema = serde_json::to_string(engine.schema()).unwrap();
+    let good: Value = serde_json::from_str(&engine.to_json()).unwrap();
+    assert!(Engine::from_json(&compose(&good, &schema)).is_ok());
+    let edited = |pointer: &str, to: Value| {
+        let mut v = good.clone();
+        *at(&mut v, pointer) = to;
+        match Engine::from_json(&compose(&v, &schema)) {
+            Ok(_) => panic!("loaded with `{pointer}` edited"),
+            Err(e) => e.kind().clone(),
+        }
+    };
+    let kind = edited("/log_base/seq", json!(u64::MAX));
+    assert_invalid(&kind, "log_base.seq", "too large");
+    let kind = edited("/log_base/revision", json!(1_000_000));
+    assert_invalid(&kind, "log_base.revision", "exceeds");
+    let kind = edited("/log_base/digest", json!("not hex"));
+    assert_invalid(&kind, "log_base.digest", "lower-case hex");
+    let kind = edited("/log_base/digest", json!("0".repeat(64)));
+    assert_invalid(&kind, "events[0]", "digest does not match");
+    let kind = edited("/log_base/digest", json!(""));
+    assert_invalid(&kind, "log_base.digest", "empty only at sequence 0");
+    let kind =
+        edited("/revision", json!(good["revision"].as_u64().unwrap() + 1));
+    assert_invalid(&kind, "revision", "differs");
+    // The drained batch and the retained events replay the engine: the
+    // same policy, and the whole log where the original kept only the
+    // retained part.
+    stored.extend(engine.events().iter().cloned());
+    let replayed = Engine::replay(base_builder(), &stored).unwrap();
+    assert_eq!(replayed.events(), stored.as_slice());
+    let policy = |e: &Engine| {
+        let mut v: Value = serde_json::from_str(&e.to_json()).unwrap();
+        let o = v.as_object_mut().unwrap();
+        o.remove("events");
+        o.remove("log_base");
+        v
+    };
+    assert_eq!(policy(&replayed), policy(&engine));
+}
