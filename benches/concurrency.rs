@@ -87,6 +87,8 @@ struct Workload {
     queries: Vec<(Subject, ActionId, ObjectId, Decision)>,
     /// A user, and a custom role of their organization they do not hold.
     writer_case: (UserId, RoleId),
+    /// Audit events drained during the build (`ACCORD_DRAIN`).
+    drained: usize,
 }
 
 fn build(orgs: usize) -> Result<Workload> {
@@ -96,8 +98,10 @@ fn build(orgs: usize) -> Result<Workload> {
     let mut users: Vec<(UserId, usize)> = Vec::new();
     let mut objects: Vec<Vec<ObjectId>> = Vec::new();
     let mut writer_case = None;
-    let mut sys = e.act(Actor::System, t);
+    let drain = std::env::var_os("ACCORD_DRAIN").is_some();
+    let mut drained = 0;
     for o in 0..orgs {
+        let mut sys = e.act(Actor::System, t);
         let org = sys.create_org(&format!("Org {o}"))?.value;
         sys.accept_terms(org)?;
         let mut mine = Vec::new();
@@ -156,6 +160,10 @@ fn build(orgs: usize) -> Result<Workload> {
             users.push((user, o));
         }
         objects.push(mine);
+        if drain {
+            // As an application streaming its audit log to storage would.
+            drained += e.drain_events().len();
+        }
     }
     let actions: Vec<ActionId> = ACTIONS
         .iter()
@@ -172,7 +180,7 @@ fn build(orgs: usize) -> Result<Workload> {
         queries.push((s, action, object, e.check(s, action, object)));
     }
     let writer_case = writer_case.ok_or("no writer case")?;
-    Ok(Workload { engine: e, queries, writer_case })
+    Ok(Workload { engine: e, queries, writer_case, drained })
 }
 
 fn answer_all(
@@ -365,7 +373,15 @@ fn main() -> Result<()> {
         w.engine.objects().count(),
         w.queries.len()
     );
-    println!("built in {built:.2?}; {}", memory());
+    println!(
+        "built in {built:.2?} ({} audit events drained, {} retained); {}",
+        w.drained,
+        w.engine.events().len(),
+        memory()
+    );
+    if std::env::var_os("ACCORD_BUILD_ONLY").is_some() {
+        return Ok(());
+    }
     let t = Instant::now();
     let json = w.engine.to_json();
     let saved = t.elapsed();

@@ -365,6 +365,37 @@ impl Engine {
     /// Finds an object by type and key.
     #[must_use]
     pub fn object_by_key(&self, ty: TypeId, key: &str) -> Option<ObjectId> {
+        let meta = match ty {
+            crate::schema::USERS => Some("user"),
+            crate::schema::ROLES => Some("role"),
+            crate::schema::PERMISSIONS => Some("permission"),
+            _ => None,
+        };
+        if let Some(prefix) = meta {
+            // The key of a user, role or permission object is its handle.
+            let n: usize =
+                key.strip_prefix(prefix)?.strip_prefix('#')?.parse().ok()?;
+            let object = match ty {
+                crate::schema::USERS => {
+                    self.model.users.get(UserId::new(n).ok()?)?.object
+                }
+                crate::schema::ROLES => {
+                    self.model.roles.get(RoleId::new(n).ok()?)?.object
+                }
+                _ => {
+                    self.model
+                        .permissions
+                        .get(PermissionId::new(n).ok()?)?
+                        .object
+                }
+            };
+            return self
+                .model
+                .objects
+                .get(object)
+                .filter(|o| o.key() == key)
+                .map(|_| object);
+        }
         let key = crate::Name::new(key).ok()?;
         self.model.object_keys.get(&(ty, key)).copied()
     }

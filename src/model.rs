@@ -404,6 +404,8 @@ pub(crate) struct Model {
     #[serde(skip)]
     pub(crate) emails: HashMap<String, UserId>,
     #[serde(skip)]
+    /// Data objects by type and key (users, roles and permissions are
+    /// found by their handle instead; their key is the handle's name).
     pub(crate) object_keys: HashMap<(TypeId, Name), ObjectId>,
     #[serde(skip)]
     pub(crate) role_names: HashMap<(OrgId, Name), RoleId>,
@@ -488,7 +490,11 @@ impl Model {
         if let Some(o) = self.orgs.get_mut(org) {
             o.objects.entry(ty).or_default().insert(id);
         }
-        self.object_keys.insert((ty, key), id);
+        // Users, roles and permissions are found by their handle; only
+        // data objects have application keys to look up.
+        if kind == ObjectKind::Data {
+            self.object_keys.insert((ty, key), id);
+        }
         dirty.objects.insert(id);
         Some(id)
     }
@@ -629,7 +635,9 @@ impl Model {
             }
         }
         self.transfers.shift_remove(&id);
-        self.object_keys.remove(&(obj.ty, obj.key));
+        if obj.kind == ObjectKind::Data {
+            self.object_keys.remove(&(obj.ty, obj.key));
+        }
         dirty.objects.insert(id);
     }
 
@@ -789,6 +797,7 @@ impl Model {
         self.object_keys = self
             .objects
             .iter()
+            .filter(|(_, o)| o.kind == ObjectKind::Data)
             .map(|(id, o)| ((o.ty, o.key.clone()), id))
             .collect();
         self.role_names = self

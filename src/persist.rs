@@ -354,8 +354,18 @@ fn validate_and_link(
         if !m.orgs.contains(o.org) {
             return Err(bad(path, "dangling organization"));
         }
-        if !keys.insert((o.ty, o.key.clone())) {
-            return Err(bad(path, "duplicate key within its type"));
+        let key_ok = match o.kind {
+            ObjectKind::Data => keys.insert((o.ty, o.key.clone())),
+            ObjectKind::User(u) => o.key.as_str() == u.to_string(),
+            ObjectKind::Role(r) => o.key.as_str() == r.to_string(),
+            ObjectKind::Permission(p) => o.key.as_str() == p.to_string(),
+        };
+        if !key_ok {
+            return Err(bad(
+                path,
+                "duplicate key within its type, or a user, role or \
+                 permission object whose key is not its handle",
+            ));
         }
         let kind_ok = match o.kind {
             ObjectKind::Data => is_data_type(o.ty),

@@ -1981,3 +1981,36 @@ fn shared_role_may_carry_non_administrative_write_update_and_delete() {
     assert!(w.e.object(p.ghi).is_none());
     assert!(w.e.object(p.site).is_some());
 }
+
+#[test]
+fn users_roles_and_permissions_are_found_by_their_handle_as_key() {
+    let mut e = presets::arbiter().build().expect("preset");
+    let x = new_org(&mut e, "Utility X");
+    let mut sys = e.act(Actor::System, Timestamp::default());
+    let alice = sys.create_user(x, "alice@x.example").expect("user").value;
+    let site = sys.create_object(x, "sites", "role#1", &[]).expect("site");
+    let read_all = role(&e, x, "Read all");
+    let perm = e.role(read_all).expect("role").permissions().next();
+    let perm = perm.expect("a permission");
+    let cases = [
+        ("users", alice.to_string(), e.user(alice).expect("user").object()),
+        ("roles", read_all.to_string(), e.role(read_all).expect("r").object()),
+        (
+            "permissions",
+            perm.to_string(),
+            e.permission(perm).expect("permission").object(),
+        ),
+    ];
+    for (type_name, key, object) in cases {
+        let t = ty(&e, type_name);
+        assert_eq!(e.object_by_key(t, &key), Some(object), "{key}");
+        assert_eq!(e.object(object).expect("object").key(), key);
+        // Not a near miss, nor another kind's handle.
+        assert_eq!(e.object_by_key(t, &format!("{key}0")), None);
+        assert_eq!(e.object_by_key(t, &key.replace('#', "#0")), None);
+        assert_eq!(e.object_by_key(t, "organization#0"), None);
+    }
+    // A data object may use a key that looks like a handle.
+    assert_eq!(e.object_by_key(ty(&e, "sites"), "role#1"), Some(site.value));
+    assert_eq!(e.object_by_key(ty(&e, "roles"), "role#999999"), None);
+}
