@@ -128,8 +128,13 @@ use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode};
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
-/// Organization counts benchmarked.
+/// Organization counts benchmarked (unless `ACCORD_SIZES` says otherwise).
 const SIZES: [usize; 3] = [10, 100, 1000];
+/// Largest size whose full-table baseline and `build` bench are run (the
+/// full table at 10,000 organizations would hold over 100 million pairs;
+/// building that size is timed by the scale report of
+/// `benches/concurrency.rs`).
+const FULL_BASELINE_MAX_ORGS: usize = 1000;
 /// Largest size run by `cargo bench -- --test`.
 const SMOKE_MAX_ORGS: usize = 100;
 /// Users per organization.
@@ -234,11 +239,15 @@ struct Workload {
 fn build_workload(n: usize) -> Result<Workload> {
     let mut engine = presets::arbiter().build()?;
     let mut rng = Rng(SEED ^ n as u64);
-    let mut sys = engine.act(Actor::System, Timestamp::from_unix_millis(0));
+    let t = Timestamp::from_unix_millis(0);
     let mut orgs = Vec::with_capacity(n);
     let mut users = Vec::with_capacity(n * USERS_PER_ORG);
 
     for o in 0..n {
+        // The audit log is streamed out as the policy grows, as an
+        // application storing it elsewhere would (`Engine::drain_events`).
+        let _ = engine.drain_events();
+        let mut sys = engine.act(Actor::System, t);
         let id = sys.create_org(&format!("Org {o}"))?.value;
         sys.accept_terms(id)?;
         let mut org_users = Vec::with_capacity(USERS_PER_ORG);
@@ -297,7 +306,11 @@ fn build_workload(n: usize) -> Result<Workload> {
     }
 
     // Grants, once every organization's custom roles exist.
-    for user in &mut users {
+    for (i, user) in users.iter_mut().enumerate() {
+        if i % USERS_PER_ORG == 0 {
+            let _ = engine.drain_events();
+        }
+        let mut sys = engine.act(Actor::System, t);
         let org = orgs.get(user.org).ok_or("org index")?;
         let local = user.local;
         let default_name = DEFAULT_ROLES
@@ -320,6 +333,7 @@ fn build_workload(n: usize) -> Result<Workload> {
             user.external = Some(other);
         }
     }
+    let _ = engine.drain_events();
     Ok(Workload { engine, orgs, users })
 }
 
@@ -490,8 +504,8 @@ fn grant_revoke(engine: &mut Engine, case: &GrantCase) -> bool {
     granted.is_ok() && revoked.is_ok()
 }
 
-/// Audit events allowed to pile up during the mutation bench before the
-/// engine is reset (outside the timed region) to its start state.
+/// Audit events allowed to pile up during a mutation bench before they are
+/// drained (outside the timed region).
 const MAX_LOG_GROWTH: usize = 1 << 19;
 /// Mutation iterations timed between checks of the log size.
 const MUTATION_CHUNK: u64 = 4096;
@@ -1104,18 +1118,16 @@ fn bench_queries(
     group.finish();
 }
 
-/// A mutation benchmark: `op` runs once per iteration on a clone of
-/// `start` and must return it to an equivalent state (it reports whether
-/// every step was applied). The engine is reset to a fresh clone outside
-/// the timed region whenever the audit log has grown too much.
+/// A mutation benchmark: `op` runs once per iteration on `engine` and must
+/// return it to an equivalent state (it reports whether every step was
+/// applied). The audit log is drained outside the timed region whenever
+/// it has grown too much.
 fn bench_mutation(
     c: &mut Criterion,
     id: BenchmarkId,
-    start: &Engine,
+    engine: &mut Engine,
     mut op: impl FnMut(&mut Engine) -> bool,
 ) {
-    let mut engine = start.clone();
-    let base_log = engine.events().len();
     let mut group = c.benchmark_group("mutate");
     group
         .warm_up_time(Duration::from_secs(1))
@@ -1129,13 +1141,13 @@ fn bench_mutation(
                 let chunk = (iters - done).min(MUTATION_CHUNK);
                 let t0 = Instant::now();
                 for _ in 0..chunk {
-                    failures += u64::from(!op(&mut engine));
+                    failures += u64::from(!op(engine));
                 }
                 elapsed += t0.elapsed();
                 done += chunk;
-                // Reset outside the timed region so memory stays bounded.
-                if engine.events().len() - base_log > MAX_LOG_GROWTH {
-                    engine = start.clone();
+                // Outside the timed region, so memory stays bounded.
+                if engine.events().len() > MAX_LOG_GROWTH {
+                    let _ = engine.drain_events();
                 }
             }
             elapsed
@@ -1307,46 +1319,24 @@ fn bench_size(c: &mut Criterion, n: usize) {
         let id = BenchmarkId::new(format!("baseline_hashmap{suffix}"), n);
         bench_baseline(&mut group, id, &map, queries.as_slice(), len);
     }
-    bench_full_baseline(
-        &mut group,
-        "baseline_full",
-        n,
-        &w.engine,
-        queries.as_slice(),
-    );
+    if n <= FULL_BASELINE_MAX_ORGS {
+        bench_full_baseline(
+            &mut group,
+            "baseline_full",
+            n,
+            &w.engine,
+            queries.as_slice(),
+        );
+    } else {
+        println!("baseline_full/{n}: skipped (the table would not fit)");
+    }
     group.finish();
     bench_queries(c, "arbiter", n, &w.engine, queries.as_slice(), &map);
 
-    let case = grant_case(&w).unwrap_or_else(|e| fail("grant case", &e));
-    let list = list_case(&w).unwrap_or_else(|e| fail("list case", &e));
-    let start = w.engine;
-    let id = BenchmarkId::new("grant_revoke", n);
-    bench_mutation(c, id, &start, |e| grant_revoke(e, &case));
-
-    // Listing needs `read` on the object: the administrator gets
-    // `Read all` on a copy of the workload for this benchmark only.
-    let mut listing = start.clone();
-    let org = w.orgs.first().map(|o| o.id);
-    let read_all = org.and_then(|o| listing.role_by_name(o, "Read all"));
-    let Some(read_all) = read_all else { fail("list case", &"no Read all") };
-    let t = Timestamp::from_unix_millis(0);
-    if let Err(e) =
-        listing.act(Actor::System, t).grant_role(list.admin, read_all, &[])
-    {
-        fail("list case", &e);
-    }
-    if !list_unlist(&mut listing.clone(), &list) {
-        fail("list case", &"adding or removing the object was refused");
-    }
-    let id = BenchmarkId::new("list_unlist", n);
-    bench_mutation(c, id, &listing, |e| list_unlist(e, &list));
-    drop(listing);
-
     // Loading a snapshot: parse, validate, rebuild the index. The loaded
     // engine must answer the query stream as the original did.
-    let json = start.to_json();
-    let revision = start.revision();
-    drop(start);
+    let json = w.engine.to_json();
+    let revision = w.engine.revision();
     let loaded = Engine::from_json(&json).unwrap_or_else(|e| fail("load", &e));
     let wrong = queries
         .iter()
@@ -1376,9 +1366,37 @@ fn bench_size(c: &mut Criterion, n: usize) {
     group.finish();
     drop(json);
 
+    let case = grant_case(&w).unwrap_or_else(|e| fail("grant case", &e));
+    let list = list_case(&w).unwrap_or_else(|e| fail("list case", &e));
+    let org = w.orgs.first().map(|o| o.id);
+    let mut engine = w.engine;
+    let id = BenchmarkId::new("grant_revoke", n);
+    bench_mutation(c, id, &mut engine, |e| grant_revoke(e, &case));
+
+    // Listing needs `read` on the object: the administrator gets
+    // `Read all` for this benchmark (the last one on this engine).
+    let read_all = org.and_then(|o| engine.role_by_name(o, "Read all"));
+    let Some(read_all) = read_all else { fail("list case", &"no Read all") };
+    let t = Timestamp::from_unix_millis(0);
+    if let Err(e) =
+        engine.act(Actor::System, t).grant_role(list.admin, read_all, &[])
+    {
+        fail("list case", &e);
+    }
+    if !list_unlist(&mut engine, &list) {
+        fail("list case", &"adding or removing the object was refused");
+    }
+    let id = BenchmarkId::new("list_unlist", n);
+    bench_mutation(c, id, &mut engine, |e| list_unlist(e, &list));
+    drop(engine);
+
     // Flat sampling with 10 samples. At 1,000 organizations one build
     // takes over a second: a 10 s target makes each sample one iteration
     // (criterion then warns that 10 samples need more than 10 s).
+    if n > FULL_BASELINE_MAX_ORGS {
+        println!("build/arbiter/{n}: skipped (see the scale report)");
+        return;
+    }
     let mut group = c.benchmark_group("build");
     let secs = if n >= 1000 { 10 } else { 5 };
     group
@@ -1415,20 +1433,45 @@ fn bench_portfolio(c: &mut Criterion, n: usize) {
     let id = BenchmarkId::new("baseline_hashmap_portfolio", n);
     bench_baseline(&mut group, id, &map, queries.as_slice(), QUERIES);
     let name = "baseline_full_portfolio";
-    bench_full_baseline(&mut group, name, n, &w.engine, queries.as_slice());
+    if n <= FULL_BASELINE_MAX_ORGS {
+        bench_full_baseline(
+            &mut group,
+            name,
+            n,
+            &w.engine,
+            queries.as_slice(),
+        );
+    } else {
+        println!("{name}/{n}: skipped (the table would not fit)");
+    }
     group.finish();
     bench_queries(c, "portfolio", n, &w.engine, queries.as_slice(), &map);
 
-    for (name, case) in [
+    let cases = [
         ("share_accept_unshare", owner_share_case(&w)),
         ("forward_accept_unshare", forward_share_case(&w)),
-    ] {
+    ];
+    let mut engine = w.engine;
+    for (name, case) in cases {
         let case = case.unwrap_or_else(|e| fail(name, &e));
-        if !share_cycle(&mut w.engine.clone(), &case) {
+        if !share_cycle(&mut engine, &case) {
             fail(name, &"sharing, accepting or unsharing was refused");
         }
         let id = BenchmarkId::new(name, n);
-        bench_mutation(c, id, &w.engine, |e| share_cycle(e, &case));
+        bench_mutation(c, id, &mut engine, |e| share_cycle(e, &case));
+    }
+}
+
+/// The sizes to run: `ACCORD_SIZES` (comma-separated organization
+/// counts, e.g. `10,10000`) or [`SIZES`].
+fn sizes() -> Vec<usize> {
+    match std::env::var("ACCORD_SIZES") {
+        Ok(list) => list
+            .split(',')
+            .map(|n| n.trim().parse())
+            .collect::<std::result::Result<_, _>>()
+            .unwrap_or_else(|e| fail("ACCORD_SIZES", &e)),
+        Err(_) => SIZES.to_vec(),
     }
 }
 
@@ -1438,7 +1481,7 @@ fn benches(c: &mut Criterion) {
     // seconds and over a gigabyte; the code paths are the same at every
     // size, so `--test` stops at 100.
     let smoke = std::env::args().any(|a| a == "--test");
-    for n in SIZES {
+    for n in sizes() {
         if smoke && n > SMOKE_MAX_ORGS {
             continue;
         }
