@@ -255,7 +255,7 @@ impl Engine {
         }
         let Some(rec) = self.model.objects.get(object) else { return false };
         every.all(|(child_ty, need)| {
-            rec.children.iter().all(|c| {
+            rec.links().children.iter().all(|c| {
                 let is_type = self
                     .model
                     .objects
@@ -300,7 +300,7 @@ impl Engine {
         let all: SmallVec<[Grantee; 3]> =
             grantees.iter().flatten().copied().collect();
         for (child_ty, level) in def.every_child() {
-            for c in &rec.children {
+            for c in &rec.links().children {
                 let is_type = self
                     .model
                     .objects

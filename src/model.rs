@@ -130,6 +130,28 @@ impl User {
     }
 }
 
+/// What refers to an object, kept apart from [`Object`] because most
+/// objects (users, roles, permissions, leaves of the hierarchy) have none:
+/// an empty record costs one pointer.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Links {
+    /// The direct children.
+    pub(crate) children: Set<ObjectId>,
+    /// Explicit permission lists that name this object.
+    pub(crate) listed_in: Set<PermissionId>,
+    /// Grants bound to this object.
+    pub(crate) bound_by: Set<GrantId>,
+    /// Shares rooted at this object.
+    pub(crate) shares: Set<ShareId>,
+}
+
+static NO_LINKS: Links = Links {
+    children: Set::Small(Vec::new()),
+    listed_in: Set::Small(Vec::new()),
+    bound_by: Set::Small(Vec::new()),
+    shares: Set::Small(Vec::new()),
+};
+
 /// What an object stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ObjectKind {
@@ -152,20 +174,12 @@ pub struct Object {
     pub(crate) key: Name,
     pub(crate) kind: ObjectKind,
     pub(crate) parents: SmallVec<[ObjectId; 2]>,
-    #[serde(skip)]
-    pub(crate) children: Set<ObjectId>,
     /// Transitive closure of `parents`, sorted; excludes the object itself.
     #[serde(skip)]
     pub(crate) ancestors: Box<[ObjectId]>,
-    /// Explicit permission lists that name this object.
+    /// Back-references, allocated only for the objects that have some.
     #[serde(skip)]
-    pub(crate) listed_in: Set<PermissionId>,
-    /// Grants bound to this object.
-    #[serde(skip)]
-    pub(crate) bound_by: Set<GrantId>,
-    /// Shares rooted at this object.
-    #[serde(skip)]
-    pub(crate) shares: Set<ShareId>,
+    links: Option<Box<Links>>,
 }
 
 impl Object {
@@ -196,11 +210,19 @@ impl Object {
     }
     /// The direct children.
     pub fn children(&self) -> impl Iterator<Item = ObjectId> + '_ {
-        self.children.iter().copied()
+        self.links().children.iter().copied()
     }
     /// The shares rooted at this object.
     pub fn shares(&self) -> impl Iterator<Item = ShareId> + '_ {
-        self.shares.iter().copied()
+        self.links().shares.iter().copied()
+    }
+    /// The object's back-references (empty for most objects).
+    pub(crate) fn links(&self) -> &Links {
+        self.links.as_deref().unwrap_or(&NO_LINKS)
+    }
+    /// The object's back-references, allocated on first use.
+    pub(crate) fn links_mut(&mut self) -> &mut Links {
+        self.links.get_or_insert_with(Box::default)
     }
     /// Every ancestor (parents, their parents, …), sorted.
     #[must_use]
@@ -475,16 +497,13 @@ impl Model {
             key: key.clone(),
             kind,
             parents: parents.iter().copied().collect(),
-            children: Set::new(),
             ancestors: ancestors.into_boxed_slice(),
-            listed_in: Set::new(),
-            bound_by: Set::new(),
-            shares: Set::new(),
+            links: None,
         };
         let id: ObjectId = self.objects.push(object)?;
         for p in parents {
             if let Some(po) = self.objects.get_mut(*p) {
-                po.children.insert(id);
+                po.links_mut().children.insert(id);
             }
         }
         if let Some(o) = self.orgs.get_mut(org) {
@@ -519,7 +538,7 @@ impl Model {
         let mut stack = vec![object];
         while let Some(o) = stack.pop() {
             if let Some(rec) = self.objects.get(o) {
-                for c in &rec.children {
+                for c in &rec.links().children {
                     if seen.insert(*c) {
                         stack.push(*c);
                     }
@@ -547,7 +566,7 @@ impl Model {
             c.parents.push(parent);
         }
         if let Some(p) = self.objects.get_mut(parent) {
-            p.children.insert(child);
+            p.links_mut().children.insert(child);
         }
         self.recompute_closures(child, dirty);
     }
@@ -563,7 +582,7 @@ impl Model {
             c.parents.retain(|p| *p != parent);
         }
         if let Some(p) = self.objects.get_mut(parent) {
-            p.children.shift_remove(&child);
+            p.links_mut().children.shift_remove(&child);
         }
         self.recompute_closures(child, dirty);
     }
@@ -590,15 +609,15 @@ impl Model {
         let Some(obj) = self.objects.remove(id) else { return };
         for p in &obj.parents {
             if let Some(po) = self.objects.get_mut(*p) {
-                po.children.shift_remove(&id);
+                po.links_mut().children.shift_remove(&id);
             }
         }
-        for c in &obj.children {
+        for c in &obj.links().children {
             if let Some(co) = self.objects.get_mut(*c) {
                 co.parents.retain(|p| *p != id);
             }
         }
-        for c in &obj.children {
+        for c in &obj.links().children {
             self.recompute_closures(*c, dirty);
         }
         if let Some(o) = self.orgs.get_mut(obj.org) {
@@ -606,23 +625,23 @@ impl Model {
                 set.swap_remove(&id);
             }
         }
-        for p in &obj.listed_in {
+        for p in &obj.links().listed_in {
             if let Some(perm) = self.permissions.get_mut(*p) {
                 perm.objects.shift_remove(&id);
                 dirty.roles.extend(perm.roles.iter().copied());
             }
         }
-        for g in &obj.bound_by {
+        for g in &obj.links().bound_by {
             self.remove_grant(*g, dirty);
         }
-        for sh in &obj.shares {
+        for sh in &obj.links().shares {
             self.remove_share(*sh, dirty);
         }
         for a in obj.ancestors.iter() {
             let rooted: Vec<ShareId> = self
                 .objects
                 .get(*a)
-                .map(|o| o.shares.iter().copied().collect())
+                .map(|o| o.links().shares.iter().copied().collect())
                 .unwrap_or_default();
             for sh in rooted {
                 if let Some(share) = self.shares.get_mut(sh) {
@@ -651,7 +670,7 @@ impl Model {
         }
         for b in &g.bindings {
             if let Some(o) = self.objects.get_mut(*b) {
-                o.bound_by.shift_remove(&id);
+                o.links_mut().bound_by.shift_remove(&id);
             }
         }
         dirty.users.insert(g.user);
@@ -662,7 +681,7 @@ impl Model {
         let grantee = share.grantee;
         let id: ShareId = self.shares.push(share)?;
         if let Some(o) = self.objects.get_mut(root) {
-            o.shares.insert(id);
+            o.links_mut().shares.insert(id);
         }
         self.share_keys.insert((root, grantee), id);
         self.shares_by_grantee.entry(grantee).or_default().insert(id);
@@ -672,7 +691,7 @@ impl Model {
     pub(crate) fn remove_share(&mut self, id: ShareId, dirty: &mut Dirty) {
         let Some(share) = self.shares.remove(id) else { return };
         if let Some(o) = self.objects.get_mut(share.root) {
-            o.shares.shift_remove(&id);
+            o.links_mut().shares.shift_remove(&id);
         }
         self.share_keys.remove(&(share.root, share.grantee));
         if let Some(set) = self.shares_by_grantee.get_mut(&share.grantee) {
@@ -714,7 +733,7 @@ impl Model {
         }
         for o in &p.objects {
             if let Some(obj) = self.objects.get_mut(*o) {
-                obj.listed_in.shift_remove(&id);
+                obj.links_mut().listed_in.shift_remove(&id);
             }
         }
         if let Some(org) = self.orgs.get_mut(p.org) {

@@ -425,7 +425,7 @@ fn validate_and_link(
         }
         for p in &parents {
             if let Some(po) = m.objects.get_mut(*p) {
-                po.children.insert(id);
+                po.links_mut().children.insert(id);
             }
         }
         if let Some(o) = m.objects.get_mut(id) {
@@ -520,7 +520,7 @@ fn validate_and_link(
         let (org, objects) = (p.org, p.objects.clone());
         for o in objects {
             if let Some(r) = m.objects.get_mut(o) {
-                r.listed_in.insert(id);
+                r.links_mut().listed_in.insert(id);
             }
         }
         if let Some(o) = m.orgs.get_mut(org) {
@@ -641,7 +641,7 @@ fn validate_and_link(
         }
         for b in &g.bindings {
             if let Some(o) = m.objects.get_mut(*b) {
-                o.bound_by.insert(id);
+                o.links_mut().bound_by.insert(id);
             }
         }
     }
@@ -708,7 +708,7 @@ fn validate_and_link(
         m.shares.iter::<ShareId>().map(|(id, s)| (id, s.root)).collect();
     for (id, root) in roots {
         if let Some(o) = m.objects.get_mut(root) {
-            o.shares.insert(id);
+            o.links_mut().shares.insert(id);
         }
     }
 

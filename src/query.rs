@@ -192,7 +192,7 @@ impl Engine {
             return Vec::new();
         };
         let mut roles: IndexSet<RoleId> = IndexSet::new();
-        for p in &obj.listed_in {
+        for p in &obj.links().listed_in {
             if let Some(perm) = self.model.permissions.get(*p) {
                 if perm.action == action {
                     roles.extend(perm.roles.iter().copied());
@@ -216,7 +216,7 @@ impl Engine {
             std::iter::once(object).chain(obj.ancestors.iter().copied());
         for a in covering {
             let Some(rec) = self.model.objects.get(a) else { continue };
-            for id in &rec.shares {
+            for id in &rec.links().shares {
                 match self.model.shares.get(*id).map(|s| s.grantee) {
                     Some(Grantee::User(u)) => {
                         users.insert(u);
@@ -326,10 +326,11 @@ impl Engine {
         let Some(rec) = self.model.objects.get(root) else {
             return Vec::new();
         };
-        let mut ids: Vec<ShareId> = rec.shares.iter().copied().collect();
+        let mut ids: Vec<ShareId> =
+            rec.links().shares.iter().copied().collect();
         for d in self.model.descendants(root) {
             if let Some(r) = self.model.objects.get(d) {
-                ids.extend(r.shares.iter().copied());
+                ids.extend(r.links().shares.iter().copied());
             }
         }
         let parent_of = |id: ShareId| -> Option<ShareId> {

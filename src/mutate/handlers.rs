@@ -418,7 +418,7 @@ impl Engine {
             .ok_or_else(|| limit("objects", 0))?;
         for o in objects {
             if let Some(rec) = self.model.objects.get_mut(*o) {
-                rec.listed_in.insert(id);
+                rec.links_mut().listed_in.insert(id);
             }
         }
         let perm = Permission {
@@ -468,7 +468,7 @@ impl Engine {
         }
         for b in &bindings {
             if let Some(o) = self.model.objects.get_mut(*b) {
-                o.bound_by.insert(id);
+                o.links_mut().bound_by.insert(id);
             }
         }
         dirty.users.insert(user);
@@ -1056,7 +1056,7 @@ impl Engine {
             dirty.roles.extend(p.roles.iter().copied());
         }
         if let Some(o) = self.model.objects.get_mut(object) {
-            o.listed_in.insert(permission);
+            o.links_mut().listed_in.insert(permission);
         }
         self.index.refresh(&self.model, dirty);
         Ok(Created::Nothing)
@@ -1091,7 +1091,7 @@ impl Engine {
             dirty.roles.extend(p.roles.iter().copied());
         }
         if let Some(o) = self.model.objects.get_mut(object) {
-            o.listed_in.shift_remove(&permission);
+            o.links_mut().listed_in.shift_remove(&permission);
         }
         self.index.refresh(&self.model, dirty);
         Ok(Created::Nothing)

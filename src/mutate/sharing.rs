@@ -673,7 +673,7 @@ impl Engine {
         let mut out = IndexSet::new();
         for o in objs {
             if let Some(rec) = self.model.objects.get(o) {
-                out.extend(rec.shares.iter().copied());
+                out.extend(rec.links().shares.iter().copied());
             }
         }
         out
@@ -1106,7 +1106,8 @@ impl Engine {
                 continue;
             }
             let ty = rec.ty;
-            let listed: Vec<_> = rec.listed_in.iter().copied().collect();
+            let listed: Vec<_> =
+                rec.links().listed_in.iter().copied().collect();
             for p in listed {
                 if let Some(perm) = self.model.permissions.get_mut(p) {
                     perm.objects.shift_remove(&o);
@@ -1115,7 +1116,7 @@ impl Engine {
             }
             if let Some(rec) = self.model.objects.get_mut(o) {
                 rec.org = to;
-                rec.listed_in.clear();
+                rec.links_mut().listed_in.clear();
             }
             // An offer its former owner made for an object that moves
             // with this root is stale.
