@@ -347,12 +347,12 @@ fn validate_and_link(
     // Objects: type, owner, kind, parents, keys.
     let mut keys = HashSet::new();
     for (id, o) in m.objects.iter::<ObjectId>() {
-        let path = format!("model.objects[{}]", id.as_usize());
+        let path = || format!("model.objects[{}]", id.as_usize());
         if schema.type_def(o.ty).is_none() {
-            return Err(bad(path, "unknown object type"));
+            return Err(bad(path(), "unknown object type"));
         }
         if !m.orgs.contains(o.org) {
-            return Err(bad(path, "dangling organization"));
+            return Err(bad(path(), "dangling organization"));
         }
         let key_ok = match o.kind {
             ObjectKind::Data => keys.insert((o.ty, o.key.clone())),
@@ -362,7 +362,7 @@ fn validate_and_link(
         };
         if !key_ok {
             return Err(bad(
-                path,
+                path(),
                 "duplicate key within its type, or a user, role or \
                  permission object whose key is not its handle",
             ));
@@ -390,12 +390,12 @@ fn validate_and_link(
         };
         if !kind_ok {
             return Err(bad(
-                path,
+                path(),
                 "object kind does not match its type or record",
             ));
         }
         if o.parents.len() > limits.max_parents {
-            return Err(bad(path, "too many parents"));
+            return Err(bad(path(), "too many parents"));
         }
         let mut seen = HashSet::new();
         for p in &o.parents {
@@ -406,7 +406,10 @@ fn validate_and_link(
                     .get(*p)
                     .is_some_and(|r| r.kind == ObjectKind::Data);
             if !ok {
-                return Err(bad(path, "invalid, repeated or dangling parent"));
+                return Err(bad(
+                    path(),
+                    "invalid, repeated or dangling parent",
+                ));
             }
         }
     }
@@ -448,20 +451,20 @@ fn validate_and_link(
     let users: Vec<UserId> =
         m.users.iter::<UserId>().map(|(id, _)| id).collect();
     for id in users {
-        let path = format!("model.users[{}]", id.as_usize());
+        let path = || format!("model.users[{}]", id.as_usize());
         let Some(u) = m.users.get(id) else { continue };
         if crate::mutate::validate_email(u.email.as_str()).is_err() {
-            return Err(bad(path, "invalid e-mail"));
+            return Err(bad(path(), "invalid e-mail"));
         }
         if !emails.insert(email_key(u.email.as_str())) {
-            return Err(bad(path, "duplicate e-mail"));
+            return Err(bad(path(), "duplicate e-mail"));
         }
         let ok = m.orgs.contains(u.org)
             && m.objects
                 .get(u.object)
                 .is_some_and(|o| o.kind == ObjectKind::User(id));
         if !ok {
-            return Err(bad(path, "dangling organization or object"));
+            return Err(bad(path(), "dangling organization or object"));
         }
         if let Some(r) = u.personal_role {
             let ok = m
@@ -469,7 +472,7 @@ fn validate_and_link(
                 .get(r)
                 .is_some_and(|r| r.personal == Some(id) && r.org == u.org);
             if !ok {
-                return Err(bad(path, "invalid personal role"));
+                return Err(bad(path(), "invalid personal role"));
             }
         }
         let org = u.org;
@@ -485,7 +488,7 @@ fn validate_and_link(
         .map(|(id, _)| id)
         .collect();
     for id in perms {
-        let path = format!("model.permissions[{}]", id.as_usize());
+        let path = || format!("model.permissions[{}]", id.as_usize());
         let Some(p) = m.permissions.get(id) else { continue };
         let ok = m.orgs.contains(p.org)
             && schema.action_def(p.action).is_some()
@@ -495,15 +498,15 @@ fn validate_and_link(
                 .is_some_and(|o| o.kind == ObjectKind::Permission(id));
         if !ok {
             return Err(bad(
-                path,
+                path(),
                 "dangling organization, action, type or object",
             ));
         }
         if p.applies_to_all && !p.objects.is_empty() {
-            return Err(bad(path, "applies to all yet lists objects"));
+            return Err(bad(path(), "applies to all yet lists objects"));
         }
         if p.objects.len() > limits.max_objects_per_permission {
-            return Err(bad(path, "too many objects"));
+            return Err(bad(path(), "too many objects"));
         }
         for o in &p.objects {
             let ok = m
@@ -512,7 +515,7 @@ fn validate_and_link(
                 .is_some_and(|r| r.ty == p.ty && r.org == p.org);
             if !ok {
                 return Err(bad(
-                    path,
+                    path(),
                     format!("listed object `{o}` is missing, of another type or of another organization"),
                 ));
             }
@@ -533,7 +536,7 @@ fn validate_and_link(
     let roles: Vec<crate::RoleId> =
         m.roles.iter::<crate::RoleId>().map(|(id, _)| id).collect();
     for id in roles {
-        let path = format!("model.roles[{}]", id.as_usize());
+        let path = || format!("model.roles[{}]", id.as_usize());
         let Some(r) = m.roles.get(id) else { continue };
         let ok = m.orgs.contains(r.org)
             && m.objects
@@ -541,20 +544,20 @@ fn validate_and_link(
                 .is_some_and(|o| o.kind == ObjectKind::Role(id))
             && r.personal.map_or(true, |u| m.users.contains(u));
         if !ok {
-            return Err(bad(path, "dangling organization, object or user"));
+            return Err(bad(path(), "dangling organization, object or user"));
         }
         if !role_names.insert((r.org, r.name.clone())) {
-            return Err(bad(path, "duplicate name in its organization"));
+            return Err(bad(path(), "duplicate name in its organization"));
         }
         if r.permissions.len() > limits.max_permissions_per_role {
-            return Err(bad(path, "too many permissions"));
+            return Err(bad(path(), "too many permissions"));
         }
         if r.required_bindings.iter().any(|t| !is_data_type(*t)) {
-            return Err(bad(path, "required binding of a non-data type"));
+            return Err(bad(path(), "required binding of a non-data type"));
         }
         for p in &r.permissions {
             if !m.permissions.get(*p).is_some_and(|p| p.org == r.org) {
-                return Err(bad(path, format!("permission `{p}` is missing or of another organization")));
+                return Err(bad(path(), format!("permission `{p}` is missing or of another organization")));
             }
         }
         let (org, perms) = (r.org, r.permissions.clone());
@@ -572,20 +575,20 @@ fn validate_and_link(
     let grants: Vec<crate::GrantId> =
         m.grants.iter::<crate::GrantId>().map(|(id, _)| id).collect();
     for id in grants {
-        let path = format!("model.grants[{}]", id.as_usize());
+        let path = || format!("model.grants[{}]", id.as_usize());
         let Some(g) = m.grants.get(id).cloned() else { continue };
         let (Some(u), Some(r)) = (m.users.get(g.user), m.roles.get(g.role))
         else {
-            return Err(bad(path, "dangling user or role"));
+            return Err(bad(path(), "dangling user or role"));
         };
         if u.grants.contains_key(&g.role) {
-            return Err(bad(path, "role granted twice to one user"));
+            return Err(bad(path(), "role granted twice to one user"));
         }
         if u.grants.len() >= limits.max_grants_per_user {
-            return Err(bad(path, "too many grants for the user"));
+            return Err(bad(path(), "too many grants for the user"));
         }
         if g.bindings.len() > limits.max_bindings {
-            return Err(bad(path, "too many bindings"));
+            return Err(bad(path(), "too many bindings"));
         }
         let mut seen = HashSet::new();
         for b in &g.bindings {
@@ -595,7 +598,7 @@ fn validate_and_link(
                     .is_some_and(|o| o.kind == ObjectKind::Data);
             if !ok {
                 return Err(bad(
-                    path,
+                    path(),
                     "invalid, repeated or dangling binding",
                 ));
             }
@@ -606,7 +609,7 @@ fn validate_and_link(
                 .iter()
                 .any(|b| m.objects.get(*b).is_some_and(|o| o.ty == *t));
             if !bound {
-                return Err(bad(path, "missing a required binding"));
+                return Err(bad(path(), "missing a required binding"));
             }
         }
         // A user's personal role is granted when the user is created,
@@ -617,7 +620,7 @@ fn validate_and_link(
             && !m.orgs.get(u.org).is_some_and(|o| o.accepted_terms)
         {
             return Err(bad(
-                path,
+                path(),
                 "grantee's organization has not accepted the terms",
             ));
         }
@@ -629,7 +632,7 @@ fn validate_and_link(
         });
         if external && administrative {
             return Err(bad(
-                path,
+                path(),
                 "administrative role granted outside its organization",
             ));
         }
@@ -651,7 +654,7 @@ fn validate_and_link(
     let shares: Vec<ShareId> =
         m.shares.iter::<ShareId>().map(|(id, _)| id).collect();
     for id in shares {
-        let path = format!("model.shares[{}]", id.as_usize());
+        let path = || format!("model.shares[{}]", id.as_usize());
         let Some(s) = m.shares.get(id) else { continue };
         let root_ok =
             m.objects.get(s.root).is_some_and(|o| o.kind == ObjectKind::Data);
@@ -662,12 +665,12 @@ fn validate_and_link(
         };
         if !root_ok || !grantee_ok {
             return Err(bad(
-                path,
+                path(),
                 "dangling root or grantee, or public share-forward",
             ));
         }
         if !pairs.insert((s.root, s.grantee)) {
-            return Err(bad(path, "two shares of one root to one grantee"));
+            return Err(bad(path(), "two shares of one root to one grantee"));
         }
         let fixed = match s.kind {
             ShareKind::ReadOnly => Some(false),
@@ -676,14 +679,14 @@ fn validate_and_link(
         };
         if fixed.is_some_and(|f| f != s.share_forward) {
             return Err(bad(
-                path,
+                path(),
                 "share-forward contradicts the share's kind",
             ));
         }
         let mut types = HashSet::new();
         if s.levels.iter().any(|(t, _)| !is_data_type(*t) || !types.insert(*t))
         {
-            return Err(bad(path, "invalid or repeated type level"));
+            return Err(bad(path(), "invalid or repeated type level"));
         }
         let sorted =
             s.overrides.windows(2).all(|w| matches!(w, [a, b] if a.0 < b.0));
@@ -692,7 +695,7 @@ fn validate_and_link(
         });
         if !sorted || !under {
             return Err(bad(
-                path,
+                path(),
                 "object levels unsorted, repeated or outside the root",
             ));
         }
@@ -700,7 +703,7 @@ fn validate_and_link(
             // A grantor may have been deleted since (the share is then
             // kept under `Keep`); a handle beyond every user is invalid.
             if u.as_usize() >= m.users.len_slots() {
-                return Err(bad(path, "grantor was never a user"));
+                return Err(bad(path(), "grantor was never a user"));
             }
         }
     }
@@ -714,7 +717,7 @@ fn validate_and_link(
 
     // Tokens.
     for (id, t) in m.tokens.iter::<crate::TokenId>() {
-        let path = format!("model.tokens[{}]", id.as_usize());
+        let path = || format!("model.tokens[{}]", id.as_usize());
         let hash_ok = t.hash.len() == 64
             && t.hash.bytes().all(|b| b.is_ascii_hexdigit());
         let ok = m.users.contains(t.user)
@@ -722,7 +725,7 @@ fn validate_and_link(
             && hash_ok;
         if !ok {
             return Err(bad(
-                path,
+                path(),
                 "dangling user or scope, or malformed hash",
             ));
         }
