@@ -97,6 +97,12 @@ Every record, [`Op`] and audit [`Event`] implements serde's traits, with
 `deny_unknown_fields`. The audit log's applied events, replayed in order
 on an empty engine with the same schema, reproduce the same state.
 
+An application that keeps its audit log elsewhere moves the events out
+with [`Engine::drain_events`] (say, after each batch of mutations); the
+engine then holds only the events since the last drain, the hash chain
+carries on across drains, and a snapshot records where its retained
+events start so that loading still verifies them.
+
 # Performance
 
 The index has three parts, each maintained incrementally by the
@@ -122,6 +128,13 @@ mutation rebuilds only the entries of the roles, users, shares and
 objects it touched — never the whole index — and a test helper compares
 the incremental index with a full rebuild after every step of random
 mutation sequences.
+
+Memory follows the policy, not its history, once the audit log is
+drained: policy records keep their back-references in compact sets (a
+plain vector up to 16 handles, hashed beyond) and an object's
+back-references in one optional box, so most objects cost 80 bytes plus
+their key. At 10,000 organizations (500,000 users, 5.5 million objects)
+the built engine holds about 2.6 GB.
 
 Under concurrency, any number of threads can call `check` on one
 `&Engine`; [`Shared`] adds one writer without blocking readers.
