@@ -178,7 +178,7 @@ impl Engine {
         match subject {
             Subject::User(u) => {
                 let Some(ui) = self.index.user(u) else { return false };
-                ui.unbound_allows(object, meta, bit)
+                mask_on(&ui.unbound, object, meta) & bit != 0
                     || (!ui.bound.is_empty()
                         && self.bound_allows(ui, object, meta, bit))
                     || (meta.shared

@@ -160,9 +160,6 @@ pub(crate) struct UserIndex {
     pub(crate) org: Option<OrgId>,
     /// Union of the compiled maps of the user's unbound grants.
     pub(crate) unbound: ScopeMap,
-    /// Whether `unbound` holds any object-scoped key (from explicit
-    /// lists); if not, `check` skips that probe.
-    pub(crate) object_scopes: bool,
     /// The user's bound grants.
     pub(crate) bound: Vec<(GrantId, RoleId)>,
 }
@@ -342,15 +339,7 @@ impl Index {
             }
         }
         unbound.shrink_to_fit();
-        let object_scopes =
-            unbound.keys().any(|k| k & (TYPE_TAG | CREATE_TAG) == 0);
-        UserIndex {
-            live: true,
-            org: Some(user.org),
-            unbound,
-            object_scopes,
-            bound,
-        }
+        UserIndex { live: true, org: Some(user.org), unbound, bound }
     }
 
     /// Whether two indexes give the same answers for every handle
@@ -432,27 +421,6 @@ impl Index {
 }
 
 /// Looks up the actions a scope map allows on an object.
-impl UserIndex {
-    /// Whether the user's unbound grants allow the action `bit` on
-    /// `object`: one probe for its type scope and, only if that misses
-    /// and the user has object-scoped grants at all, one for the object.
-    #[inline]
-    pub(crate) fn unbound_allows(
-        &self,
-        object: ObjectId,
-        meta: ObjMeta,
-        bit: u64,
-    ) -> bool {
-        let map = &self.unbound;
-        let by_type = map.get(&type_key(meta.org, meta.ty)).copied();
-        by_type.unwrap_or_default() & bit != 0
-            || (self.object_scopes
-                && map.get(&object_key(object)).copied().unwrap_or_default()
-                    & bit
-                    != 0)
-    }
-}
-
 #[inline]
 pub(crate) fn mask_on(map: &ScopeMap, object: ObjectId, meta: ObjMeta) -> u64 {
     let by_type =
