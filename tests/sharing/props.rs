@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 
 use accord::{
     presets, ActionId, Actor, Downstream, Engine, Grantee, Grantor, Level,
-    MutationError, ObjectId, OrgId, Outcome, Share, ShareId, ShareSpec,
-    ShareStatus, Subject, Timestamp, UserId,
+    MutationError, ObjectId, OrgId, Outcome, Reason, Share, ShareId,
+    ShareSpec, ShareStatus, Subject, Timestamp, UserId,
 };
 use proptest::prelude::*;
 
@@ -657,6 +657,47 @@ fn direction(
     }
 }
 
+/// `explain` decides as `check` did (`allowed`), and every share it names
+/// is accepted, reaches the subject, covers the object and ends a chain
+/// that starts at the owner.
+fn explain_agrees(
+    e: &Engine,
+    s: Subject,
+    a: ActionId,
+    o: ObjectId,
+    allowed: bool,
+) {
+    let why = e.explain(s, a, o);
+    assert_eq!(
+        why.decision().is_allow(),
+        allowed,
+        "explain({s:?}, {a:?}, {o})"
+    );
+    let org = match s {
+        Subject::User(u) => e.user(u).map(accord::User::org),
+        _ => None,
+    };
+    for reason in why.reasons() {
+        let Reason::Share { share, chain } = reason else { continue };
+        let sh = e.share(*share).expect("explain names a live share");
+        assert_eq!(sh.status(), ShareStatus::Accepted, "{reason:?}");
+        let reaches = match (sh.grantee(), s) {
+            (Grantee::Public, _) => true,
+            (Grantee::User(g), Subject::User(u)) => g == u,
+            (Grantee::Org(g), Subject::User(_)) => Some(g) == org,
+            _ => false,
+        };
+        assert!(reaches, "{reason:?} does not reach {s:?}");
+        let rec = e.object(o).expect("live object");
+        assert!(rec.is_at_or_under(o, sh.root()), "{reason:?} misses {o}");
+        if let Some(first) = chain.first() {
+            assert_eq!(chain.last(), Some(share), "{reason:?}");
+            let head = e.share(*first).expect("chain names live shares");
+            assert_eq!(head.grantor(), Grantor::Owner, "{reason:?}");
+        }
+    }
+}
+
 /// Attempts one op and checks what `checks` asks for around it.
 fn step(r: &mut Runner, op: &OpSeed, checks: Checks) {
     let Some(plan) = r.plan(op) else { return };
@@ -708,6 +749,7 @@ fn step(r: &mut Runner, op: &OpSeed, checks: Checks) {
                 r.e.schema().action_name(*a).unwrap_or("?"),
                 v.shares
             );
+            explain_agrees(&r.e, *s, *a, *o, *got);
         }
     }
     if let (true, Plan::Share { actor, root, grantee, .. }) =
