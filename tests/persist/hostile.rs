@@ -169,6 +169,12 @@ fn bless() {
         let d = dir("fuzz/seeds").join(target);
         std::fs::create_dir_all(&d).unwrap();
         std::fs::write(d.join("base.json"), engine.to_json()).unwrap();
+        // A snapshot taken after a drain: its log starts past 0.
+        let mut drained = engine.clone();
+        let _ = drained.drain_events();
+        let t = Timestamp::from_unix_millis(1);
+        drained.act(Actor::System, t).create_org("Drained").unwrap();
+        std::fs::write(d.join("drained.json"), drained.to_json()).unwrap();
         for (i, s) in seeds.iter().enumerate() {
             let e = gen::build(Mode::Everything, s);
             std::fs::write(d.join(format!("gen{i}.json")), e.to_json())
