@@ -72,8 +72,9 @@ pub enum Reason {
         share: ShareId,
         /// The chain of shares from the owner down to `share`: the first
         /// was granted by the owner, each next one by a grantee of the
-        /// previous. Empty links mean the chain could not be traced (a
-        /// share kept under the `Keep` downstream policy).
+        /// previous. Under the `Keep` downstream policy a share may
+        /// outlive the share its grantor held; its chain then starts at
+        /// the first share that can be traced, granted by a user.
         chain: Vec<ShareId>,
     },
 }
