@@ -85,7 +85,9 @@ pub struct User {
     pub(crate) personal_role: Option<RoleId>,
     #[serde(skip)]
     pub(crate) tokens: Set<TokenId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Always written (as `null` when absent): binary formats read fields
+    /// by position. Snapshots that leave it out still load.
+    #[serde(default)]
     pub(crate) profile: Option<crate::accounts::Profile>,
 }
 

@@ -31,8 +31,10 @@ struct SnapshotRef<'a> {
     config: &'a Config,
     revision: Revision,
     model: &'a Model,
-    #[serde(skip_serializing_if = "LogBase::is_genesis")]
-    log_base: &'a LogBase,
+    /// Left out of human-readable snapshots that start at the genesis;
+    /// always written in binary formats, which read fields by position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log_base: Option<&'a LogBase>,
     events: &'a [Event],
 }
 
@@ -47,7 +49,7 @@ struct Snapshot {
     /// Where `events` start; absent (the genesis) unless the log was
     /// drained before the snapshot.
     #[serde(default)]
-    log_base: LogBase,
+    log_base: Option<LogBase>,
     events: Vec<Event>,
 }
 
@@ -62,7 +64,8 @@ impl Serialize for Engine {
             config: &self.config,
             revision: self.revision,
             model: &self.model,
-            log_base: &self.log_base,
+            log_base: (!self.log_base.is_genesis() || !s.is_human_readable())
+                .then_some(&self.log_base),
             events: &self.log,
         }
         .serialize(s)
@@ -142,7 +145,8 @@ impl Engine {
             .map_err(|e| LoadError::new(LoadErrorKind::Schema(e)))?;
         let mut model = snap.model;
         validate_and_link(&mut model, &snap.schema, &snap.config)?;
-        validate_log(&snap.log_base, &snap.events, snap.revision)?;
+        let log_base = snap.log_base.unwrap_or_default();
+        validate_log(&log_base, &snap.events, snap.revision)?;
         let index = Index::build(&model);
         let engine = Engine {
             schema: snap.schema,
@@ -150,7 +154,7 @@ impl Engine {
             model,
             index,
             log: snap.events,
-            log_base: snap.log_base,
+            log_base,
             revision: snap.revision,
         };
         let max = engine.config.limits.max_share_depth;
