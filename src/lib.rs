@@ -94,7 +94,9 @@ twice the memory).
 # Serialization
 
 Every record, [`Op`] and audit [`Event`] implements serde's traits, with
-`deny_unknown_fields`. The audit log's applied events, replayed in order
+`deny_unknown_fields`; [`Engine`] serializes to a versioned snapshot in
+any serde format (the tests round-trip it through JSON and bincode), and
+deserializing it validates everything, as [`Engine::from_json`] does. The audit log's applied events, replayed in order
 on an empty engine with the same schema, reproduce the same state.
 
 An application that keeps its audit log elsewhere moves the events out
