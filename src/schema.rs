@@ -267,9 +267,41 @@ pub struct RoleTemplate {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Schema {
+    /// Written as a sequence of `[name, definition]` pairs: a type's
+    /// position is its handle, and JSON tools may reorder object keys but
+    /// never array elements.
+    #[serde(
+        serialize_with = "indexmap::map::serde_seq::serialize",
+        deserialize_with = "unique_pairs"
+    )]
     types: IndexMap<Ident, TypeDef>,
+    /// As `types`.
+    #[serde(
+        serialize_with = "indexmap::map::serde_seq::serialize",
+        deserialize_with = "unique_pairs"
+    )]
     actions: IndexMap<Ident, ActionDef>,
     default_roles: Vec<RoleTemplate>,
+}
+
+/// A sequence of `[name, definition]` pairs into a map, refusing a name
+/// given twice (it would shift every later handle).
+fn unique_pairs<'de, D, V>(d: D) -> Result<IndexMap<Ident, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    let pairs = Vec::<(Ident, V)>::deserialize(d)?;
+    let mut map = IndexMap::with_capacity(pairs.len());
+    for (name, def) in pairs {
+        if map.contains_key(&name) {
+            return Err(serde::de::Error::custom(format_args!(
+                "duplicate name `{name}`"
+            )));
+        }
+        map.insert(name, def);
+    }
+    Ok(map)
 }
 
 impl Schema {

@@ -25,13 +25,11 @@ use accord::{
 };
 
 /// The snapshot `v` as JSON text, with `schema` (the schema as the engine
-/// serializes it) in place of `v["schema"]`.
-///
-/// `serde_json::Value` sorts object keys, and a schema's types and actions
-/// are maps whose order is their handles' order: a schema that went
-/// through `Value` is refused ("lacks built-in `users` in its place").
-/// Edits of a snapshot therefore go through `Value` for everything but the
-/// schema. Top-level fields missing from `v` are left out.
+/// serializes it) in place of `v["schema"]`, and the top-level fields in
+/// the engine's order, so that a sample differs from the engine's own
+/// output only where a recipe edited it. (Reordered keys load too: the
+/// schema's types and actions are written as arrays of pairs.) Top-level
+/// fields missing from `v` are left out.
 pub fn compose(v: &serde_json::Value, schema: &str) -> String {
     let mut parts = Vec::new();
     for key in [

@@ -653,3 +653,21 @@ fn hostile_log_base() {
     };
     assert_eq!(policy(&replayed), policy(&engine));
 }
+
+/// A schema naming one object type twice is refused: the second would
+/// shift every later handle.
+#[test]
+fn hostile_schema_with_a_repeated_type() {
+    let (engine, _) = base_engine();
+    let json = engine.to_json();
+    let doubled = json.replacen(
+        "[\"site\",{\"policy\":false}]",
+        "[\"site\",{\"policy\":false}],[\"site\",{\"policy\":false}]",
+        1,
+    );
+    assert_ne!(doubled, json);
+    match Engine::from_json(&doubled) {
+        Ok(_) => panic!("a schema with `site` twice loaded"),
+        Err(e) => assert_syntax(e.kind(), "duplicate name `site`"),
+    }
+}
