@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use indexmap::{IndexMap, IndexSet};
 
-use crate::set::Set;
+use crate::set::{PairMap, Set};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
@@ -81,14 +81,14 @@ pub struct User {
     pub(crate) platform_admin: bool,
     pub(crate) object: ObjectId,
     #[serde(skip)]
-    pub(crate) grants: IndexMap<RoleId, GrantId>,
+    pub(crate) grants: PairMap<RoleId, GrantId>,
     pub(crate) personal_role: Option<RoleId>,
     #[serde(skip)]
     pub(crate) tokens: Set<TokenId>,
     /// Always written (as `null` when absent): binary formats read fields
     /// by position. Snapshots that leave it out still load.
     #[serde(default)]
-    pub(crate) profile: Option<crate::accounts::Profile>,
+    pub(crate) profile: Option<Box<crate::accounts::Profile>>,
 }
 
 impl User {
@@ -119,7 +119,7 @@ impl User {
     /// The account profile, for users created as accounts.
     #[must_use]
     pub fn profile(&self) -> Option<&crate::accounts::Profile> {
-        self.profile.as_ref()
+        self.profile.as_deref()
     }
     /// The user's API tokens.
     pub fn tokens(&self) -> impl Iterator<Item = TokenId> + '_ {

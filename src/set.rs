@@ -216,6 +216,69 @@ impl<'de, T: Deserialize<'de> + Copy + Eq + Hash> Deserialize<'de> for Set<T> {
     }
 }
 
+/// A small insertion-ordered map kept as a vector of pairs: a user's
+/// grants, one per role (a handful per user; their number is bounded by
+/// `Limits::max_grants_per_user`).
+#[derive(Clone, Debug)]
+pub(crate) struct PairMap<K, V>(Vec<(K, V)>);
+
+impl<K, V> Default for PairMap<K, V> {
+    fn default() -> Self {
+        PairMap(Vec::new())
+    }
+}
+
+impl<K: Copy + Eq, V: Copy> PairMap<K, V> {
+    /// The value of `k`.
+    pub(crate) fn get(&self, k: &K) -> Option<&V> {
+        self.0.iter().find(|(x, _)| x == k).map(|(_, v)| v)
+    }
+
+    /// Whether `k` has a value.
+    pub(crate) fn contains_key(&self, k: &K) -> bool {
+        self.get(k).is_some()
+    }
+
+    /// Sets the value of `k`, returning the previous one.
+    pub(crate) fn insert(&mut self, k: K, v: V) -> Option<V> {
+        match self.0.iter_mut().find(|(x, _)| *x == k) {
+            Some((_, old)) => Some(std::mem::replace(old, v)),
+            None => {
+                self.0.push((k, v));
+                None
+            }
+        }
+    }
+
+    /// Removes `k`, keeping the order of the others.
+    pub(crate) fn shift_remove(&mut self, k: &K) -> Option<V> {
+        let i = self.0.iter().position(|(x, _)| x == k)?;
+        Some(self.0.remove(i).1)
+    }
+
+    /// The number of entries.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The values in insertion order.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
+}
+
+impl<'a, K: Copy + Eq, V: Copy> IntoIterator for &'a PairMap<K, V> {
+    type Item = (&'a K, &'a V);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (K, V)>,
+        fn(&'a (K, V)) -> (&'a K, &'a V),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,6 +309,23 @@ mod tests {
         assert!(s.shift_remove(&1));
         assert_eq!(s.iter().copied().collect::<Vec<_>>(), vec![5, 9, 2]);
         assert_eq!(s.iter().rev().copied().collect::<Vec<_>>(), vec![2, 9, 5]);
+    }
+
+    #[test]
+    fn pair_map_behaves_as_an_ordered_map() {
+        let mut m: PairMap<u32, u32> = PairMap::default();
+        assert_eq!(m.insert(3, 30), None);
+        assert_eq!(m.insert(1, 10), None);
+        assert_eq!(m.insert(3, 31), Some(30));
+        assert_eq!(m.len(), 2);
+        assert_eq!(m.get(&3), Some(&31));
+        assert!(m.contains_key(&1) && !m.contains_key(&2));
+        let keys: Vec<u32> = (&m).into_iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, vec![3, 1]);
+        assert_eq!(m.values().copied().collect::<Vec<_>>(), vec![31, 10]);
+        assert_eq!(m.shift_remove(&3), Some(31));
+        assert_eq!(m.shift_remove(&3), None);
+        assert_eq!((&m).into_iter().count(), 1);
     }
 
     #[test]

@@ -44,12 +44,12 @@ impl Engine {
                 let created = self.create_user(who, op_name, *org, email)?;
                 if let Created::User(u) = created {
                     if let Some(user) = self.model.users.get_mut(u) {
-                        user.profile = Some(Profile {
+                        user.profile = Some(Box::new(Profile {
                             name: fields.name,
                             time_zone: fields.time_zone,
                             language: fields.language,
                             password: fields.password.flatten(),
-                        });
+                        }));
                     }
                 }
                 Ok(created)
@@ -118,7 +118,7 @@ impl Engine {
         self.model.emails.insert(key, user);
         if let Some(u) = self.model.users.get_mut(user) {
             u.email = email;
-            u.profile = Some(Profile {
+            u.profile = Some(Box::new(Profile {
                 name: f.name,
                 time_zone: f.time_zone,
                 language: f.language,
@@ -126,7 +126,7 @@ impl Engine {
                     Some(new) => new,
                     None => old.password,
                 },
-            });
+            }));
         }
         Ok(Created::Nothing)
     }

@@ -637,7 +637,7 @@ impl Engine {
             email: email.clone(),
             platform_admin: false,
             object,
-            grants: indexmap::IndexMap::new(),
+            grants: crate::set::PairMap::default(),
             personal_role: None,
             tokens: Set::new(),
             profile: None,
