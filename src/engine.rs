@@ -396,8 +396,7 @@ impl Engine {
                 .filter(|o| o.key() == key)
                 .map(|_| object);
         }
-        let key = crate::Name::new(key).ok()?;
-        self.model.object_keys.get(&(ty, key)).copied()
+        self.model.object_keys.get(&self.model.objects, ty, key)
     }
 
     /// Every object.

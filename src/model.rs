@@ -430,7 +430,7 @@ pub(crate) struct Model {
     #[serde(skip)]
     /// Data objects by type and key (users, roles and permissions are
     /// found by their handle instead; their key is the handle's name).
-    pub(crate) object_keys: HashMap<(TypeId, Name), ObjectId>,
+    pub(crate) object_keys: KeyTable,
     #[serde(skip)]
     pub(crate) role_names: HashMap<(OrgId, Name), RoleId>,
 }
@@ -496,7 +496,7 @@ impl Model {
         let object = Object {
             ty,
             org,
-            key: key.clone(),
+            key,
             kind,
             parents: parents.iter().copied().collect(),
             ancestors: ancestors.into_boxed_slice(),
@@ -514,7 +514,7 @@ impl Model {
         // Users, roles and permissions are found by their handle; only
         // data objects have application keys to look up.
         if kind == ObjectKind::Data {
-            self.object_keys.insert((ty, key), id);
+            self.object_keys.insert(&self.objects, id);
         }
         dirty.objects.insert(id);
         Some(id)
@@ -657,7 +657,7 @@ impl Model {
         }
         self.transfers.shift_remove(&id);
         if obj.kind == ObjectKind::Data {
-            self.object_keys.remove(&(obj.ty, obj.key));
+            self.object_keys.remove(obj.ty, obj.key.as_str(), id);
         }
         dirty.objects.insert(id);
     }
@@ -815,12 +815,16 @@ impl Model {
             .iter()
             .map(|(id, u)| (email_key(u.email.as_str()), id))
             .collect();
-        self.object_keys = self
+        self.object_keys = KeyTable::default();
+        let data: Vec<ObjectId> = self
             .objects
             .iter()
             .filter(|(_, o)| o.kind == ObjectKind::Data)
-            .map(|(id, o)| ((o.ty, o.key.clone()), id))
+            .map(|(id, _)| id)
             .collect();
+        for id in data {
+            self.object_keys.insert(&self.objects, id);
+        }
         self.role_names = self
             .roles
             .iter()
@@ -844,6 +848,60 @@ impl Model {
         self.shares_by_grantee = HashMap::new();
         for (id, s) in self.shares.iter() {
             self.shares_by_grantee.entry(s.grantee).or_default().insert(id);
+        }
+    }
+}
+
+/// Data objects by (type, key). The table holds only handles; the key is
+/// read from the object itself, so it is stored once. Keys come from
+/// applications, so they are hashed with the standard library's keyed
+/// SipHash, which resists collision flooding.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct KeyTable {
+    table: hashbrown::HashTable<ObjectId>,
+    hasher: std::hash::RandomState,
+}
+
+impl KeyTable {
+    fn hash(hasher: &std::hash::RandomState, ty: TypeId, key: &str) -> u64 {
+        use std::hash::BuildHasher;
+        hasher.hash_one((ty.as_u32(), key))
+    }
+
+    /// The data object of type `ty` with key `key`.
+    pub(crate) fn get(
+        &self,
+        objects: &Arena<Object>,
+        ty: TypeId,
+        key: &str,
+    ) -> Option<ObjectId> {
+        let h = Self::hash(&self.hasher, ty, key);
+        let found = self.table.find(h, |id| {
+            objects
+                .get(*id)
+                .is_some_and(|o| o.ty == ty && o.key.as_str() == key)
+        });
+        found.copied()
+    }
+
+    /// Indexes `id`, which must be in `objects` (as must every object
+    /// already indexed).
+    pub(crate) fn insert(&mut self, objects: &Arena<Object>, id: ObjectId) {
+        let Some(o) = objects.get(id) else { return };
+        let hasher = &self.hasher;
+        let h = Self::hash(hasher, o.ty, o.key.as_str());
+        self.table.insert_unique(h, id, |x| {
+            objects
+                .get(*x)
+                .map_or(0, |o| Self::hash(hasher, o.ty, o.key.as_str()))
+        });
+    }
+
+    /// Forgets `id`, indexed under `ty` and `key`.
+    pub(crate) fn remove(&mut self, ty: TypeId, key: &str, id: ObjectId) {
+        let h = Self::hash(&self.hasher, ty, key);
+        if let Ok(entry) = self.table.find_entry(h, |x| *x == id) {
+            entry.remove();
         }
     }
 }

@@ -2014,3 +2014,50 @@ fn users_roles_and_permissions_are_found_by_their_handle_as_key() {
     assert_eq!(e.object_by_key(ty(&e, "sites"), "role#1"), Some(site.value));
     assert_eq!(e.object_by_key(ty(&e, "roles"), "role#999999"), None);
 }
+
+#[test]
+fn data_objects_are_found_by_key_through_growth_deletion_and_reload() {
+    let mut e = presets::arbiter().build().expect("preset");
+    let x = new_org(&mut e, "Utility X");
+    let t = Timestamp::default();
+    let mut ids = Vec::new();
+    for i in 0..300 {
+        let key = format!("plant-{i}");
+        let id = e.act(Actor::System, t).create_object(x, "sites", &key, &[]);
+        ids.push(id.expect("site").value);
+    }
+    let sites = ty(&e, "sites");
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(e.object_by_key(sites, &format!("plant-{i}")), Some(*id));
+    }
+    // Same key, other type: a different object; unknown keys: none.
+    let report =
+        e.act(Actor::System, t).create_object(x, "reports", "plant-1", &[]);
+    let report = report.expect("report").value;
+    assert_eq!(e.object_by_key(ty(&e, "reports"), "plant-1"), Some(report));
+    assert_eq!(e.object_by_key(sites, "plant-1"), Some(ids[1]));
+    assert_eq!(e.object_by_key(sites, "plant-300"), None);
+    assert_eq!(e.object_by_key(sites, " not a name"), None);
+    // A duplicate key within a type is refused.
+    assert!(e
+        .act(Actor::System, t)
+        .create_object(x, "sites", "plant-7", &[])
+        .is_err());
+    // Deleting frees the key for a new object.
+    e.act(Actor::System, t).delete_object(ids[7]).expect("delete");
+    assert_eq!(e.object_by_key(sites, "plant-7"), None);
+    let again =
+        e.act(Actor::System, t).create_object(x, "sites", "plant-7", &[]);
+    let again = again.expect("key reused").value;
+    assert_ne!(again, ids[7]);
+    assert_eq!(e.object_by_key(sites, "plant-7"), Some(again));
+    // A loaded snapshot finds the same objects.
+    let loaded = accord::Engine::from_json(&e.to_json()).expect("load");
+    for i in [0, 7, 150, 299] {
+        let key = format!("plant-{i}");
+        assert_eq!(
+            loaded.object_by_key(sites, &key),
+            e.object_by_key(sites, &key)
+        );
+    }
+}

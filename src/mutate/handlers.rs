@@ -707,7 +707,8 @@ impl Engine {
         }
         self.require_create(who, op, org, ty)?;
         let key = Name::new(key)?;
-        if self.model.object_keys.contains_key(&(ty, key.clone())) {
+        let objects = &self.model.objects;
+        if self.model.object_keys.get(objects, ty, key.as_str()).is_some() {
             return Err(ErrorKind::Duplicate {
                 what: "object with key",
                 name: key.to_string(),
