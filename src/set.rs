@@ -5,13 +5,13 @@
 //! a handful of handles, while a few (an organization's objects, a widely
 //! granted role's grants) grow large. An `IndexSet` costs 72 bytes and a
 //! hash table even when small; this set stores up to [`SMALL`] handles in
-//! a plain vector (24 bytes, no allocation while empty) and moves to a
-//! boxed `IndexSet` with a fast integer hasher beyond that, so membership
-//! and removal stay O(1) on large sets.
+//! a plain vector (24 bytes, no allocation while empty) and beyond that
+//! adds a hash table of positions into the vector (4 bytes a slot, with a
+//! fast integer hasher), so membership stays O(1) on large sets.
 
-use std::hash::{BuildHasherDefault, Hash};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash};
 
-use indexmap::IndexSet;
+use hashbrown::HashTable;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::index::KeyHasher;
@@ -19,7 +19,82 @@ use crate::index::KeyHasher;
 /// Handles kept in a plain vector before switching to a hash set.
 const SMALL: usize = 16;
 
-type Large<T> = IndexSet<T, BuildHasherDefault<KeyHasher>>;
+/// A large set: the elements in order, and a table of their positions.
+#[derive(Clone, Debug)]
+pub(crate) struct Large<T> {
+    items: Vec<T>,
+    positions: HashTable<u32>,
+}
+
+fn hash_of<T: Hash>(v: &T) -> u64 {
+    BuildHasherDefault::<KeyHasher>::default().hash_one(v)
+}
+
+impl<T: Copy + Eq + Hash> Large<T> {
+    fn position(&self, v: &T) -> Option<usize> {
+        let items = &self.items;
+        let eq = |i: &u32| items.get(*i as usize) == Some(v);
+        self.positions.find(hash_of(v), eq).map(|i| *i as usize)
+    }
+
+    fn insert(&mut self, v: T) -> bool {
+        if self.position(&v).is_some() {
+            return false;
+        }
+        let Ok(at) = u32::try_from(self.items.len()) else { return false };
+        let items = &self.items;
+        let rehash = |i: &u32| items.get(*i as usize).map_or(0, hash_of);
+        self.positions.insert_unique(hash_of(&v), at, rehash);
+        self.items.push(v);
+        true
+    }
+
+    /// Takes `v`'s position out of the table.
+    fn take(&mut self, v: &T) -> Option<usize> {
+        let items = &self.items;
+        let eq = |i: &u32| items.get(*i as usize) == Some(v);
+        let entry = self.positions.find_entry(hash_of(v), eq).ok()?;
+        let (at, _) = entry.remove();
+        Some(at as usize)
+    }
+
+    fn shift_remove(&mut self, v: &T) -> bool {
+        let Some(at) = self.take(v) else { return false };
+        self.items.remove(at);
+        for i in &mut self.positions {
+            if *i as usize > at {
+                *i -= 1;
+            }
+        }
+        true
+    }
+
+    fn swap_remove(&mut self, v: &T) -> bool {
+        let Some(at) = self.take(v) else { return false };
+        let last = self.items.len() - 1;
+        if at != last {
+            if let Some(moved) = self.items.get(last).copied() {
+                let eq = |i: &u32| *i as usize == last;
+                if let Some(i) = self.positions.find_mut(hash_of(&moved), eq) {
+                    *i = at as u32;
+                }
+            }
+        }
+        self.items.swap_remove(at);
+        true
+    }
+}
+
+impl<T: Copy + Eq + Hash> FromIterator<T> for Large<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        let mut large =
+            Large { items: Vec::new(), positions: HashTable::new() };
+        for v in iter {
+            large.insert(v);
+        }
+        large
+    }
+}
 
 /// An insertion-ordered set of small `Copy` handles; see the module docs.
 #[derive(Clone, Debug)]
@@ -66,7 +141,7 @@ impl<T: Copy + Eq + Hash> Set<T> {
     pub(crate) fn contains(&self, v: &T) -> bool {
         match self {
             Set::Small(items) => items.contains(v),
-            Set::Large(set) => set.contains(v),
+            Set::Large(set) => set.position(v).is_some(),
         }
     }
 
@@ -109,7 +184,7 @@ impl<T: Copy + Eq + Hash> Set<T> {
     pub(crate) fn len(&self) -> usize {
         match self {
             Set::Small(items) => items.len(),
-            Set::Large(set) => set.len(),
+            Set::Large(set) => set.items.len(),
         }
     }
 
@@ -119,56 +194,19 @@ impl<T: Copy + Eq + Hash> Set<T> {
     }
 
     /// The elements in insertion order.
-    pub(crate) fn iter(&self) -> Iter<'_, T> {
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, T> {
         match self {
-            Set::Small(items) => Iter::Small(items.iter()),
-            Set::Large(set) => Iter::Large(set.iter()),
+            Set::Small(items) => items.iter(),
+            Set::Large(set) => set.items.iter(),
         }
     }
 }
-
-/// Iterator over a [`Set`].
-#[derive(Clone, Debug)]
-pub(crate) enum Iter<'a, T> {
-    Small(std::slice::Iter<'a, T>),
-    Large(indexmap::set::Iter<'a, T>),
-}
-
-impl<'a, T> Iterator for Iter<'a, T> {
-    type Item = &'a T;
-
-    #[inline]
-    fn next(&mut self) -> Option<&'a T> {
-        match self {
-            Iter::Small(it) => it.next(),
-            Iter::Large(it) => it.next(),
-        }
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        match self {
-            Iter::Small(it) => it.size_hint(),
-            Iter::Large(it) => it.size_hint(),
-        }
-    }
-}
-
-impl<T> DoubleEndedIterator for Iter<'_, T> {
-    fn next_back(&mut self) -> Option<Self::Item> {
-        match self {
-            Iter::Small(it) => it.next_back(),
-            Iter::Large(it) => it.next_back(),
-        }
-    }
-}
-
-impl<T> ExactSizeIterator for Iter<'_, T> {}
 
 impl<'a, T: Copy + Eq + Hash> IntoIterator for &'a Set<T> {
     type Item = &'a T;
-    type IntoIter = Iter<'a, T>;
+    type IntoIter = std::slice::Iter<'a, T>;
 
-    fn into_iter(self) -> Iter<'a, T> {
+    fn into_iter(self) -> Self::IntoIter {
         self.iter()
     }
 }
@@ -180,7 +218,7 @@ impl<T: Copy + Eq + Hash> IntoIterator for Set<T> {
     fn into_iter(self) -> Self::IntoIter {
         match self {
             Set::Small(items) => items.into_iter(),
-            Set::Large(set) => set.into_iter().collect::<Vec<T>>().into_iter(),
+            Set::Large(set) => set.items.into_iter(),
         }
     }
 }
@@ -301,6 +339,50 @@ mod tests {
         assert_eq!(order, expected);
         s.clear();
         assert!(matches!(&s, Set::Small(v) if v.is_empty()));
+    }
+
+    #[test]
+    fn matches_a_plain_vector_under_random_operations() {
+        // A deterministic mix of inserts, both removals and lookups over
+        // values 0..64, compared step by step with a naive vector.
+        let mut s: Set<u32> = Set::new();
+        let mut model: Vec<u32> = Vec::new();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = (x % 64) as u32;
+            match (x >> 8) % 4 {
+                0 | 1 => {
+                    let fresh = !model.contains(&v);
+                    if fresh {
+                        model.push(v);
+                    }
+                    assert_eq!(s.insert(v), fresh);
+                }
+                2 => {
+                    let at = model.iter().position(|y| *y == v);
+                    if let Some(i) = at {
+                        model.remove(i);
+                    }
+                    assert_eq!(s.shift_remove(&v), at.is_some());
+                }
+                _ => {
+                    let at = model.iter().position(|y| *y == v);
+                    if let Some(i) = at {
+                        model.swap_remove(i);
+                    }
+                    assert_eq!(s.swap_remove(&v), at.is_some());
+                }
+            }
+            assert_eq!(s.len(), model.len());
+            assert!(s.iter().eq(model.iter()));
+            for probe in [v, v ^ 1, 63 - v] {
+                assert_eq!(s.contains(&probe), model.contains(&probe));
+            }
+        }
+        assert!(matches!(s, Set::Large(_)), "the run crossed the threshold");
     }
 
     #[test]
