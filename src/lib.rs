@@ -133,10 +133,10 @@ mutation sequences.
 
 Memory follows the policy, not its history, once the audit log is
 drained: policy records keep their back-references in compact sets (a
-plain vector up to 16 handles, plus a table of positions beyond) and an object's
-back-references in one optional box, so most objects cost 80 bytes plus
-their key. At 10,000 organizations (500,000 users, 5.5 million objects)
-the built engine holds about 2.1 GB.
+plain vector up to 16 handles, plus a table of positions beyond) and an
+object's back-references in one optional box, so most objects cost 80
+bytes plus their key. At 10,000 organizations (500,000 users, 5.5
+million objects) the built engine holds about 2.1 GB.
 
 Under concurrency, any number of threads can call `check` on one
 `&Engine`; [`Shared`] adds one writer without blocking readers.
