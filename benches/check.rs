@@ -6,7 +6,8 @@
 //!
 //! # Workload
 //!
-//! A deterministic generator (seeded SplitMix64, defined below) creates
+//! A deterministic generator (seeded SplitMix64, in
+//! `benches/common/arbiter.rs`, shared with the peer crate) creates
 //! `N` organizations, each with:
 //!
 //! * 50 users;
@@ -155,204 +156,24 @@ fn full_baseline_at(n: usize) -> bool {
 }
 /// Largest size run by `cargo bench -- --test`.
 const SMOKE_MAX_ORGS: usize = 100;
-/// Users per organization.
-const USERS_PER_ORG: usize = 50;
-/// Objects per data type per organization.
-const OBJECTS_PER_TYPE: usize = 50;
-/// Custom roles per organization.
-const CUSTOM_ROLES: usize = 6;
-/// Permissions per custom role.
-const PERMS_PER_CUSTOM_ROLE: usize = 2;
-/// Largest explicit object list of a custom permission.
-const MAX_LISTED: usize = 8;
-/// Queries in the stream (a power of two, so the index is masked).
-const QUERIES: usize = 4096;
 /// Prefix of the stream cycled by the `_hot` scenarios: few enough
 /// queries that everything they touch stays in cache.
 const HOT_QUERIES: usize = 256;
-/// Percentage of queries on an object of the user's own organization.
-const OWN_ORG_PERCENT: usize = 70;
-/// Seed of the generator.
-const SEED: u64 = 0x00ac_c0d5_eed0_2024;
-
-/// Data types, sites first so that children can name a site parent.
-const TYPES: [&str; 6] = [
-    "sites",
-    "observations",
-    "forecasts",
-    "cdf_forecasts",
-    "aggregates",
-    "reports",
-];
-/// Types created under a site.
-const SITE_CHILDREN: [&str; 3] =
-    ["observations", "forecasts", "cdf_forecasts"];
-/// The arbiter's default roles, in creation order.
-const DEFAULT_ROLES: [&str; 6] = [
-    "Read all",
-    "Write all values",
-    "Create metadata",
-    "Delete metadata",
-    "Update all",
-    "Administer data access controls",
-];
-/// Index in [`DEFAULT_ROLES`] of the administrator role.
+/// Index in [`arbiter::DEFAULT_ROLES`] of the administrator role.
 const ADMIN_ROLE: usize = 5;
-/// Actions used by custom permissions and by queries.
-const QUERY_ACTIONS: [&str; 5] =
-    ["read", "read_values", "write_values", "update", "delete"];
 
-/// SplitMix64: tiny, fast and good enough to shape a workload.
-struct Rng(u64);
+#[path = "common/arbiter.rs"]
+mod arbiter;
 
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
+use arbiter::{Rng, QUERIES, SEED};
 
-    /// A number in `0..n` (0 when `n` is 0), by multiply-shift.
-    fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
-    }
+/// The built Arbiter workload.
+type Workload = arbiter::Generated;
 
-    /// A random element of a non-empty slice.
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> Result<&'a T> {
-        let i = self.below(items.len());
-        items.get(i).ok_or_else(|| "picked from an empty slice".into())
-    }
-}
-
-/// One organization of the workload.
-struct OrgData {
-    id: OrgId,
-    users: Vec<UserId>,
-    /// Objects per type, in [`TYPES`] order.
-    objects: Vec<Vec<ObjectId>>,
-    custom_roles: Vec<RoleId>,
-}
-
-/// One user of the workload.
-#[derive(Clone, Copy)]
-struct UserData {
-    id: UserId,
-    org: usize,
-    /// Position among the organization's users.
-    local: usize,
-    /// The organization of the user's external custom role, if any.
-    external: Option<usize>,
-}
-
-/// The built engine and what the query generator needs to know about it.
-struct Workload {
-    engine: Engine,
-    orgs: Vec<OrgData>,
-    users: Vec<UserData>,
-}
-
-/// Builds the workload of `n` organizations, deterministically.
+/// Builds the Arbiter workload of `n` organizations, deterministically
+/// ([`arbiter::generate`]).
 fn build_workload(n: usize) -> Result<Workload> {
-    let mut engine = presets::arbiter().build()?;
-    let mut rng = Rng(SEED ^ n as u64);
-    let t = Timestamp::from_unix_millis(0);
-    let mut orgs = Vec::with_capacity(n);
-    let mut users = Vec::with_capacity(n * USERS_PER_ORG);
-
-    for o in 0..n {
-        // The audit log is streamed out as the policy grows, as an
-        // application storing it elsewhere would (`Engine::drain_events`).
-        let _ = engine.drain_events();
-        let mut sys = engine.act(Actor::System, t);
-        let id = sys.create_org(&format!("Org {o}"))?.value;
-        sys.accept_terms(id)?;
-        let mut org_users = Vec::with_capacity(USERS_PER_ORG);
-        for u in 0..USERS_PER_ORG {
-            let user = sys.create_user(id, &format!("u{u}@o{o}.example"))?;
-            org_users.push(user.value);
-        }
-        let mut objects: Vec<Vec<ObjectId>> = Vec::with_capacity(TYPES.len());
-        for ty in TYPES {
-            let mut of_type = Vec::with_capacity(OBJECTS_PER_TYPE);
-            for i in 0..OBJECTS_PER_TYPE {
-                let parent = if SITE_CHILDREN.contains(&ty) {
-                    let sites = objects.first().ok_or("no sites")?;
-                    vec![*rng.pick(sites)?]
-                } else {
-                    Vec::new()
-                };
-                let key = format!("o{o}-{ty}-{i}");
-                of_type.push(sys.create_object(id, ty, &key, &parent)?.value);
-            }
-            objects.push(of_type);
-        }
-        let mut custom_roles = Vec::with_capacity(CUSTOM_ROLES);
-        for r in 0..CUSTOM_ROLES {
-            let name = format!("Custom {r}");
-            let role = sys.create_role(id, &name, "benchmark role")?.value;
-            for p in 0..PERMS_PER_CUSTOM_ROLE {
-                let action = *rng.pick(&QUERY_ACTIONS)?;
-                let t = rng.below(TYPES.len());
-                let ty = *TYPES.get(t).ok_or("type index")?;
-                let pname = format!("Custom {r}.{p}");
-                // Alternate so exactly half of the permissions apply to all.
-                let perm = if p % 2 == 0 {
-                    sys.create_permission_all(id, &pname, action, ty)?
-                } else {
-                    let pool = objects.get(t).ok_or("type index")?;
-                    let count = 1 + rng.below(MAX_LISTED);
-                    let mut listed: Vec<ObjectId> = Vec::with_capacity(count);
-                    while listed.len() < count {
-                        let obj = *rng.pick(pool)?;
-                        if !listed.contains(&obj) {
-                            listed.push(obj);
-                        }
-                    }
-                    sys.create_permission_for(id, &pname, action, ty, &listed)?
-                };
-                sys.add_permission_to_role(role, perm.value)?;
-            }
-            custom_roles.push(role);
-        }
-        for (local, user) in org_users.iter().enumerate() {
-            let id = *user;
-            users.push(UserData { id, org: o, local, external: None });
-        }
-        orgs.push(OrgData { id, users: org_users, objects, custom_roles });
-    }
-
-    // Grants, once every organization's custom roles exist.
-    for (i, user) in users.iter_mut().enumerate() {
-        if i % USERS_PER_ORG == 0 {
-            let _ = engine.drain_events();
-        }
-        let mut sys = engine.act(Actor::System, t);
-        let org = orgs.get(user.org).ok_or("org index")?;
-        let local = user.local;
-        let default_name = DEFAULT_ROLES
-            .get(local % DEFAULT_ROLES.len())
-            .ok_or("default role index")?;
-        let default = sys
-            .engine()
-            .role_by_name(org.id, default_name)
-            .ok_or("missing default role")?;
-        sys.grant_role(user.id, default, &[])?;
-        if local % 2 == 0 {
-            let role = *rng.pick(&org.custom_roles)?;
-            sys.grant_role(user.id, role, &[])?;
-        }
-        if local % 10 == 1 && n > 1 {
-            let other = (user.org + 1 + rng.below(n - 1)) % n;
-            let foreign = orgs.get(other).ok_or("org index")?;
-            let role = *rng.pick(&foreign.custom_roles)?;
-            sys.grant_role(user.id, role, &[])?;
-            user.external = Some(other);
-        }
-    }
-    let _ = engine.drain_events();
-    Ok(Workload { engine, orgs, users })
+    arbiter::generate(n)
 }
 
 /// One query with everything both implementations need, and the answer.
@@ -368,38 +189,19 @@ struct Query {
     expected: Decision,
 }
 
-/// Generates the fixed query stream and its expected decisions.
+/// The fixed query stream ([`arbiter::stream`]) with its expected
+/// decisions.
 fn make_queries(w: &Workload) -> Result<Box<[Query; QUERIES]>> {
-    let mut rng = Rng(SEED.rotate_left(17) ^ w.orgs.len() as u64);
-    let schema = w.engine.schema();
-    let mut actions = Vec::with_capacity(QUERY_ACTIONS.len());
-    for name in QUERY_ACTIONS {
-        actions.push(schema.action(name).ok_or("unknown action")?);
-    }
-    let n = w.orgs.len();
     let mut out = Vec::with_capacity(QUERIES);
-    for _ in 0..QUERIES {
-        let user = *rng.pick(&w.users)?;
-        let org = if rng.below(100) < OWN_ORG_PERCENT || n < 2 {
-            user.org
-        } else {
-            match user.external {
-                Some(o) => o,
-                None => (user.org + 1 + rng.below(n - 1)) % n,
-            }
-        };
-        let objects = &w.orgs.get(org).ok_or("org index")?.objects;
-        let of_type = rng.pick(objects)?;
-        let object = *rng.pick(of_type)?;
-        let action = *rng.pick(&actions)?;
-        let subject = Subject::User(user.id);
+    for q in arbiter::stream(w)? {
+        let subject = Subject::User(q.user);
         out.push(Query {
             subject,
-            action,
-            object,
-            key: pair_key(user.id, object),
-            bit: 1 << action.as_u32(),
-            expected: w.engine.check(subject, action, object),
+            action: q.action,
+            object: q.object,
+            key: pair_key(q.user, q.object),
+            bit: 1 << q.action.as_u32(),
+            expected: w.engine.check(subject, q.action, q.object),
         });
     }
     out.into_boxed_slice()
