@@ -145,6 +145,8 @@ pub(crate) struct Links {
     pub(crate) bound_by: Set<GrantId>,
     /// Shares rooted at this object.
     pub(crate) shares: Set<ShareId>,
+    /// API tokens scoped to this object.
+    pub(crate) tokens: Set<TokenId>,
 }
 
 static NO_LINKS: Links = Links {
@@ -152,6 +154,7 @@ static NO_LINKS: Links = Links {
     listed_in: Set::Small(Vec::new()),
     bound_by: Set::Small(Vec::new()),
     shares: Set::Small(Vec::new()),
+    tokens: Set::Small(Vec::new()),
 };
 
 /// What an object stands for.
@@ -636,6 +639,11 @@ impl Model {
         for g in &obj.links().bound_by {
             self.remove_grant(*g, dirty);
         }
+        // A token scoped to a deleted object could do nothing; it goes
+        // with the object, as bound grants do.
+        for t in &obj.links().tokens {
+            self.remove_token(*t);
+        }
         for sh in &obj.links().shares {
             self.remove_share(*sh, dirty);
         }
@@ -660,6 +668,17 @@ impl Model {
             self.object_keys.remove(obj.ty, obj.key.as_str(), id);
         }
         dirty.objects.insert(id);
+    }
+
+    /// Removes a token from the store, its user and its scope.
+    pub(crate) fn remove_token(&mut self, id: TokenId) {
+        let Some(t) = self.tokens.remove(id) else { return };
+        if let Some(u) = self.users.get_mut(t.user) {
+            u.tokens.shift_remove(&id);
+        }
+        if let Some(o) = t.scope.and_then(|s| self.objects.get_mut(s)) {
+            o.links_mut().tokens.shift_remove(&id);
+        }
     }
 
     pub(crate) fn remove_grant(&mut self, id: GrantId, dirty: &mut Dirty) {
@@ -796,7 +815,7 @@ impl Model {
         self.remove_shares_to(Grantee::User(id), dirty);
         let Some(user) = self.users.remove(id) else { return };
         for t in &user.tokens {
-            self.tokens.remove(*t);
+            self.remove_token(*t);
         }
         if let Some(org) = self.orgs.get_mut(user.org) {
             org.users.shift_remove(&id);
@@ -830,14 +849,17 @@ impl Model {
             .iter()
             .map(|(id, r)| ((r.org, r.name.clone()), id))
             .collect();
-        let tokens: Vec<(TokenId, UserId)> = self
+        let tokens: Vec<(TokenId, UserId, Option<ObjectId>)> = self
             .tokens
             .iter()
-            .map(|(id, t): (TokenId, &Token)| (id, t.user))
+            .map(|(id, t): (TokenId, &Token)| (id, t.user, t.scope))
             .collect();
-        for (id, u) in tokens {
+        for (id, u, scope) in tokens {
             if let Some(user) = self.users.get_mut(u) {
                 user.tokens.insert(id);
+            }
+            if let Some(o) = scope.and_then(|s| self.objects.get_mut(s)) {
+                o.links_mut().tokens.insert(id);
             }
         }
         self.share_keys = self

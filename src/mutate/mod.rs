@@ -626,7 +626,9 @@ impl Mutator<'_> {
     }
 
     /// Deletes a data object; a user needs `delete` on it. Descendants
-    /// left without any parent are deleted with it.
+    /// left without any parent are deleted with it, and so are the shares
+    /// rooted at, the grants bound to and the API tokens scoped to any
+    /// object deleted.
     ///
     /// # Errors
     ///

@@ -141,6 +141,9 @@ impl Engine {
         if let Some(u) = self.model.users.get_mut(user) {
             u.tokens.insert(id);
         }
+        if let Some(o) = scope.and_then(|s| self.model.objects.get_mut(s)) {
+            o.links_mut().tokens.insert(id);
+        }
         Ok(Created::Token(id))
     }
 
@@ -172,11 +175,7 @@ impl Engine {
         if !allowed {
             return Err(denied(op, "only the token's user, an administrator of its scope or a platform administrator may revoke it"));
         }
-        let user = t.user;
-        self.model.tokens.remove(token);
-        if let Some(u) = self.model.users.get_mut(user) {
-            u.tokens.shift_remove(&token);
-        }
+        self.model.remove_token(token);
         Ok(Created::Nothing)
     }
 

@@ -353,6 +353,37 @@ fn token_of_a_deleted_user_stops_at_once() {
 }
 
 #[test]
+fn deleting_its_scope_revokes_a_token_and_the_snapshot_still_loads() {
+    let mut p = Portal::new();
+    let (on_dashboard, dash_secret) = p.token(p.vic, Some(p.dashboard));
+    let (on_project, project_secret) = p.token(p.vic, Some(p.project));
+    assert!(p.e.authenticate(dash_secret.expose(), T).is_some());
+
+    ok(&mut p.e, Actor::System, |m| m.delete_object(p.dashboard));
+    assert_eq!(p.e.authenticate(dash_secret.expose(), T), None);
+    assert!(p.e.token(on_dashboard).is_none());
+    let left: Vec<TokenId> = p.e.tokens_of(p.vic).map(|(id, _)| id).collect();
+    assert_eq!(left, [on_project]);
+    assert!(p.e.authenticate(project_secret.expose(), T).is_some());
+
+    // The engine's own snapshot loads (a dangling scope would not), and
+    // replaying the log gives the same tokens.
+    let loaded = Engine::from_json(&p.e.to_json()).expect("loads");
+    let replayed = Engine::replay(presets::project_portal(), p.e.events())
+        .expect("replays");
+    for other in [&loaded, &replayed] {
+        assert!(other.token(on_dashboard).is_none());
+        assert_eq!(other.token(on_project), p.e.token(on_project));
+    }
+    // Revoking the other one unlinks it from its scope as well: deleting
+    // the project afterwards has nothing left to revoke.
+    ok(&mut p.e, Actor::User(p.vic), |m| m.revoke_token(on_project));
+    ok(&mut p.e, Actor::System, |m| m.delete_object(p.project));
+    assert!(p.e.tokens_of(p.vic).next().is_none());
+    assert!(Engine::from_json(&p.e.to_json()).is_ok());
+}
+
+#[test]
 fn token_stops_reading_a_project_its_user_lost() {
     let mut p = Portal::new();
     ok(&mut p.e, Actor::User(p.owner), |m| m.set_public(p.project, false));
