@@ -773,6 +773,26 @@ fn make_reverse(engine: &Engine, queries: &[Query]) -> Result<Vec<Reverse>> {
         .collect()
 }
 
+/// Benchmarks one call per iteration: `answer(i)` answers the `i`-th
+/// query (i = 0, 1, 2, …) and says whether the answer was the expected
+/// one; any wrong answer fails the run after timing.
+fn bench_cycle(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    id: BenchmarkId,
+    what: &str,
+    mut answer: impl FnMut(usize) -> bool,
+) {
+    group.bench_function(id, |b| {
+        let mut i = 0usize;
+        let mut mismatches = 0u64;
+        b.iter(|| {
+            mismatches += u64::from(!answer(i));
+            i = i.wrapping_add(1);
+        });
+        assert_eq!(mismatches, 0, "{what} disagreed with expectations");
+    });
+}
+
 /// `check/<name>/<n>` over the first `len` queries (a power of two).
 fn bench_check(
     group: &mut BenchmarkGroup<'_, WallTime>,
@@ -782,21 +802,15 @@ fn bench_check(
     len: usize,
 ) {
     let mask = len - 1;
-    group.bench_function(id, |b| {
-        let mut i = 0usize;
-        let mut mismatches = 0u64;
-        b.iter(|| {
-            if let Some(q) = queries.get(i & mask) {
-                let d = engine.check(
-                    black_box(q.subject),
-                    black_box(q.action),
-                    black_box(q.object),
-                );
-                mismatches += u64::from(d != q.expected);
-            }
-            i = i.wrapping_add(1);
-        });
-        assert_eq!(mismatches, 0, "check disagreed with expectations");
+    bench_cycle(group, id, "check", |i| {
+        queries.get(i & mask).map_or(true, |q| {
+            let d = engine.check(
+                black_box(q.subject),
+                black_box(q.action),
+                black_box(q.object),
+            );
+            d == q.expected
+        })
     });
 }
 
@@ -809,20 +823,14 @@ fn bench_baseline(
     len: usize,
 ) {
     let mask = len - 1;
-    group.bench_function(id, |b| {
-        let mut i = 0usize;
-        let mut mismatches = 0u64;
-        b.iter(|| {
-            if let Some(q) = queries.get(i & mask) {
-                let allow = map
-                    .get(&black_box(q.key))
-                    .is_some_and(|m| m & black_box(q.bit) != 0);
-                let d = if allow { Decision::Allow } else { Decision::Deny };
-                mismatches += u64::from(d != q.expected);
-            }
-            i = i.wrapping_add(1);
-        });
-        assert_eq!(mismatches, 0, "baseline disagreed with expectations");
+    bench_cycle(group, id, "baseline", |i| {
+        queries.get(i & mask).map_or(true, |q| {
+            let allow = map
+                .get(&black_box(q.key))
+                .is_some_and(|m| m & black_box(q.bit) != 0);
+            let d = if allow { Decision::Allow } else { Decision::Deny };
+            d == q.expected
+        })
     });
 }
 
@@ -859,22 +867,17 @@ fn bench_queries(
     group
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    group.bench_function(BenchmarkId::new(workload, n), |b| {
-        let mut i = 0usize;
-        let mut mismatches = 0u64;
-        b.iter(|| {
-            if let Some(q) = queries.get(i & mask) {
-                let r = engine.explain(
-                    black_box(q.subject),
-                    black_box(q.action),
-                    black_box(q.object),
-                );
-                mismatches += u64::from(r.decision() != q.expected);
-                drop(black_box(r));
-            }
-            i = i.wrapping_add(1);
-        });
-        assert_eq!(mismatches, 0, "explain disagreed with expectations");
+    bench_cycle(&mut group, BenchmarkId::new(workload, n), "explain", |i| {
+        queries.get(i & mask).map_or(true, |q| {
+            let r = engine.explain(
+                black_box(q.subject),
+                black_box(q.action),
+                black_box(q.object),
+            );
+            let right = r.decision() == q.expected;
+            drop(black_box(r));
+            right
+        })
     });
     group.finish();
 
@@ -887,23 +890,15 @@ fn bench_queries(
     group
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    group.bench_function(BenchmarkId::new(workload, n), |b| {
-        let mut i = 0usize;
-        let mut mismatches = 0u64;
-        b.iter(|| {
-            let j = i & mask;
-            if let (Some(q), Some(size)) = (queries.get(j), sizes.get(j)) {
-                let set = engine.allowed_actions(
-                    black_box(q.subject),
-                    black_box(q.object),
-                );
-                let wrong = set.len() != *size
-                    || set.contains(q.action) != q.expected.is_allow();
-                mismatches += u64::from(wrong);
-            }
-            i = i.wrapping_add(1);
-        });
-        assert_eq!(mismatches, 0, "allowed_actions disagreed");
+    let id = BenchmarkId::new(workload, n);
+    bench_cycle(&mut group, id, "allowed_actions", |i| {
+        let j = i & mask;
+        let (Some(q), Some(size)) = (queries.get(j), sizes.get(j)) else {
+            return true;
+        };
+        let set =
+            engine.allowed_actions(black_box(q.subject), black_box(q.object));
+        set.len() == *size && set.contains(q.action) == q.expected.is_allow()
     });
     group.finish();
 
@@ -918,22 +913,18 @@ fn bench_queries(
     group
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    group.bench_function(BenchmarkId::new(workload, n), |b| {
-        let mut i = 0usize;
-        let mut mismatches = 0u64;
-        b.iter(|| {
-            if let Some(r) = reverse.get(i % REVERSE_QUERIES) {
-                let found = engine.objects_for(
-                    black_box(r.subject),
-                    black_box(r.action),
-                    black_box(r.ty),
-                );
-                mismatches += u64::from(found.len() != r.len);
-                drop(black_box(found));
-            }
-            i = i.wrapping_add(1);
-        });
-        assert_eq!(mismatches, 0, "objects_for disagreed");
+    let id = BenchmarkId::new(workload, n);
+    bench_cycle(&mut group, id, "objects_for", |i| {
+        reverse.get(i % REVERSE_QUERIES).map_or(true, |r| {
+            let found = engine.objects_for(
+                black_box(r.subject),
+                black_box(r.action),
+                black_box(r.ty),
+            );
+            let right = found.len() == r.len;
+            drop(black_box(found));
+            right
+        })
     });
     group.finish();
 }
