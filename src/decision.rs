@@ -457,12 +457,8 @@ impl Engine {
                 }
                 Subject::Token(t) if self.model.tokens.contains(t) => {
                     let user = self.model.objects.get(object).and_then(|r| {
-                        let meta = ObjMeta {
-                            ty: r.ty,
-                            org: r.org,
-                            live: true,
-                            shared: false,
-                        };
+                        let meta =
+                            ObjMeta { ty: r.ty, org: r.org, shared: false };
                         self.token_user(t, action, object, meta)
                     });
                     match user {

@@ -14,6 +14,10 @@
 //! the size of the policy. Bound grants are rare; they are kept as a short
 //! list per user and tested against the object's ancestor set.
 //!
+//! Per object the index keeps 8 bytes (type, owner, and whether a share
+//! may reach it); the per-object share reach and the active share roots
+//! are kept only for the objects shares touch.
+//!
 //! A mutation marks the roles and users it touched; only their maps are
 //! rebuilt (a permission change reaches the roles that contain it and then
 //! their grantees). Nothing is ever rebuilt globally.
@@ -66,8 +70,40 @@ impl Hasher for KeyHasher {
 /// Hash builder for [`KeyHasher`].
 pub(crate) type KeyBuild = BuildHasherDefault<KeyHasher>;
 
-/// A map from scope keys to action masks.
-pub(crate) type ScopeMap = HashMap<u64, u64, KeyBuild>;
+/// Scope keys and their action masks.
+///
+/// A hash map: a lookup costs one probe whatever the size of the map. A
+/// sorted boxed slice would save the spare buckets (about half the
+/// bytes), but measured slower for `check` at every size, even with a
+/// branch-free scan of small maps (see `BENCHMARKS.md`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ScopeMap(HashMap<u64, u64, KeyBuild>);
+
+impl ScopeMap {
+    /// Merges `entries`, OR-ing the masks of repeated keys.
+    fn merged(entries: Vec<(u64, u64)>) -> ScopeMap {
+        let mut map = HashMap::with_capacity_and_hasher(
+            entries.len(),
+            KeyBuild::default(),
+        );
+        for (k, m) in entries {
+            *map.entry(k).or_insert(0) |= m;
+        }
+        map.shrink_to_fit();
+        ScopeMap(map)
+    }
+
+    /// The mask stored under `key` (0 when absent).
+    #[inline]
+    pub(crate) fn get(&self, key: u64) -> u64 {
+        self.0.get(&key).copied().unwrap_or(0)
+    }
+
+    /// Every `(key, mask)` entry, in no particular order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.0.iter().map(|(k, m)| (*k, *m))
+    }
+}
 
 const TYPE_TAG: u64 = 1 << 63;
 
@@ -139,48 +175,75 @@ pub(crate) fn decode(key: u64) -> Option<Scope> {
     }
 }
 
-/// What `check` needs of an object, packed densely.
+/// What `check` needs of an object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ObjMeta {
     pub(crate) ty: TypeId,
     pub(crate) org: OrgId,
-    pub(crate) live: bool,
     /// Whether the object or one of its ancestors is the root of an
     /// accepted share (so the share path must be consulted).
     pub(crate) shared: bool,
 }
 
-const DEAD: ObjMeta =
-    ObjMeta { ty: TypeId::MAX, org: OrgId::MAX, live: false, shared: false };
+/// An [`ObjMeta`] packed into 8 bytes. Handles never exceed `2^31 - 1`,
+/// so the top bit of the type carries `shared`; a dead slot has every
+/// bit of `org` set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Slot {
+    ty: u32,
+    org: u32,
+}
 
-/// What `check` needs of a user.
+const FLAG: u32 = 1 << 31;
+
+const DEAD: Slot = Slot { ty: u32::MAX, org: u32::MAX };
+
+impl Slot {
+    fn pack(m: ObjMeta) -> Slot {
+        let shared = if m.shared { FLAG } else { 0 };
+        Slot { ty: m.ty.as_u32() | shared, org: m.org.as_u32() }
+    }
+
+    #[inline]
+    fn unpack(self) -> Option<ObjMeta> {
+        let ty = TypeId::from_raw(self.ty & !FLAG)?;
+        let org = OrgId::from_raw(self.org)?;
+        Some(ObjMeta { ty, org, shared: self.ty & FLAG != 0 })
+    }
+}
+
+/// What `check` needs of a user; `org` is `None` for a dead slot.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct UserIndex {
-    pub(crate) live: bool,
     pub(crate) org: Option<OrgId>,
     /// Union of the compiled maps of the user's unbound grants.
     pub(crate) unbound: ScopeMap,
     /// The user's bound grants.
-    pub(crate) bound: Vec<(GrantId, RoleId)>,
+    pub(crate) bound: Box<[(GrantId, RoleId)]>,
 }
 
 /// The whole index.
+///
+/// Per object it keeps one 8-byte [`Slot`]; everything about shares is
+/// kept only for the objects shares touch, in hash maps.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Index {
-    pub(crate) objects: Vec<ObjMeta>,
+    pub(crate) objects: Vec<Slot>,
     pub(crate) users: Vec<UserIndex>,
     pub(crate) roles: Vec<ScopeMap>,
     /// Accepted shares by (root, grantee).
     pub(crate) shares: HashMap<u64, ShareId, KeyBuild>,
     /// The key each share is indexed under, if accepted.
     pub(crate) share_keys: Vec<Option<u64>>,
-    /// Accepted shares rooted at each object.
-    pub(crate) root_active: Vec<u32>,
-    /// Per object: each grantee an accepted share on the object or an
-    /// ancestor reaches it, with the highest level among those shares.
-    /// The share path of `check` reads one slot instead of walking the
-    /// ancestors and their shares.
-    pub(crate) reach: Vec<Reach>,
+    /// The number of accepted shares rooted at an object, for the objects
+    /// that root at least one.
+    pub(crate) root_active: HashMap<ObjectId, u32, KeyBuild>,
+    /// Per object reached by an accepted share: each grantee an accepted
+    /// share on the object or an ancestor reaches it, with the highest
+    /// level among those shares. The share path of `check` reads one
+    /// entry instead of walking the ancestors and their shares. Objects
+    /// no share reaches have no entry.
+    pub(crate) reach: HashMap<ObjectId, Reach, KeyBuild>,
 }
 
 /// The grantees reaching one object through accepted shares, with their
@@ -263,13 +326,12 @@ impl Index {
         }
         for o in &dirty.objects {
             let meta = match model.objects.get(*o) {
-                Some(r) => ObjMeta {
+                Some(r) => Slot::pack(ObjMeta {
                     ty: r.ty,
                     org: r.org,
-                    live: true,
                     shared: self.is_root(*o)
                         || r.ancestors.iter().any(|a| self.is_root(*a)),
-                },
+                }),
                 None => DEAD,
             };
             let i = o.as_usize();
@@ -283,12 +345,10 @@ impl Index {
         reached.extend(dirty.objects.iter().copied());
         for o in reached {
             let entry = reach_of(model, o);
-            let i = o.as_usize();
-            if self.reach.len() <= i {
-                self.reach.resize_with(i + 1, Reach::default);
-            }
-            if let Some(slot) = self.reach.get_mut(i) {
-                *slot = entry;
+            if entry.is_empty() {
+                self.reach.remove(&o);
+            } else {
+                self.reach.insert(o, entry);
             }
         }
         for r in &dirty.roles {
@@ -324,7 +384,7 @@ impl Index {
         let Some(user) = model.users.get(u) else {
             return UserIndex::default();
         };
-        let mut unbound = ScopeMap::default();
+        let mut unbound: Vec<(u64, u64)> = Vec::new();
         let mut bound = Vec::new();
         for (role, g) in &user.grants {
             let Some(grant) = model.grants.get(*g) else { continue };
@@ -333,13 +393,14 @@ impl Index {
                 continue;
             }
             if let Some(map) = self.roles.get(role.as_usize()) {
-                for (k, m) in map {
-                    *unbound.entry(*k).or_insert(0) |= m;
-                }
+                unbound.extend(map.iter());
             }
         }
-        unbound.shrink_to_fit();
-        UserIndex { live: true, org: Some(user.org), unbound, bound }
+        UserIndex {
+            org: Some(user.org),
+            unbound: ScopeMap::merged(unbound),
+            bound: bound.into_boxed_slice(),
+        }
     }
 
     /// Whether two indexes give the same answers for every handle
@@ -355,22 +416,26 @@ impl Index {
             && same(&self.users, &other.users, &UserIndex::default())
             && same(&self.roles, &other.roles, &ScopeMap::default())
             && same(&self.share_keys, &other.share_keys, &None)
-            && same(&self.root_active, &other.root_active, &0)
-            && same(&self.reach, &other.reach, &Reach::default())
+            && self.root_active == other.root_active
+            && self.reach == other.reach
             && self.shares == other.shares
     }
 
     /// Counts an accepted share in or out of `root`; true when the root
     /// became active or inactive.
     fn bump_root(&mut self, root: ObjectId, up: bool) -> bool {
-        let i = root.as_usize();
-        if self.root_active.len() <= i {
-            self.root_active.resize(i + 1, 0);
+        let before = self.root_active.get(&root).copied().unwrap_or(0);
+        let after = if up {
+            before.saturating_add(1)
+        } else {
+            before.saturating_sub(1)
+        };
+        if after == 0 {
+            self.root_active.remove(&root);
+        } else {
+            self.root_active.insert(root, after);
         }
-        let Some(n) = self.root_active.get_mut(i) else { return false };
-        let before = *n;
-        *n = if up { n.saturating_add(1) } else { n.saturating_sub(1) };
-        (before == 0) != (*n == 0)
+        (before == 0) != (after == 0)
     }
 
     /// The highest level any of `grantees` holds on `o` through accepted
@@ -382,7 +447,7 @@ impl Index {
         grantees: &[Grantee],
     ) -> Option<Level> {
         let mut best = None;
-        for (g, l) in self.reach.get(o.as_usize())?.iter() {
+        for (g, l) in self.reach.get(&o)?.iter() {
             if grantees.contains(g) {
                 best = best.max(Some(*l));
             }
@@ -392,7 +457,7 @@ impl Index {
 
     #[inline]
     pub(crate) fn is_root(&self, o: ObjectId) -> bool {
-        self.root_active.get(o.as_usize()).is_some_and(|n| *n > 0)
+        self.root_active.contains_key(&o)
     }
 
     #[inline]
@@ -406,12 +471,12 @@ impl Index {
 
     #[inline]
     pub(crate) fn object(&self, o: ObjectId) -> Option<ObjMeta> {
-        self.objects.get(o.as_usize()).copied().filter(|m| m.live)
+        self.objects.get(o.as_usize())?.unpack()
     }
 
     #[inline]
     pub(crate) fn user(&self, u: UserId) -> Option<&UserIndex> {
-        self.users.get(u.as_usize()).filter(|x| x.live)
+        self.users.get(u.as_usize()).filter(|x| x.org.is_some())
     }
 
     #[inline]
@@ -423,15 +488,12 @@ impl Index {
 /// Looks up the actions a scope map allows on an object.
 #[inline]
 pub(crate) fn mask_on(map: &ScopeMap, object: ObjectId, meta: ObjMeta) -> u64 {
-    let by_type =
-        map.get(&type_key(meta.org, meta.ty)).copied().unwrap_or_default();
-    let by_object = map.get(&object_key(object)).copied().unwrap_or_default();
-    by_type | by_object
+    map.get(type_key(meta.org, meta.ty)) | map.get(object_key(object))
 }
 
 fn compile_role(model: &Model, r: RoleId) -> ScopeMap {
-    let mut map = ScopeMap::default();
-    let Some(role) = model.roles.get(r) else { return map };
+    let mut entries: Vec<(u64, u64)> = Vec::new();
+    let Some(role) = model.roles.get(r) else { return ScopeMap::default() };
     for p in &role.permissions {
         let Some(perm) = model.permissions.get(*p) else { continue };
         let bit = 1u64 << (perm.action.as_u32() & 63);
@@ -439,21 +501,18 @@ fn compile_role(model: &Model, r: RoleId) -> ScopeMap {
             // Any `create` permission lets its holder create objects of its
             // type in the permission's organization; an applies-to-all one
             // covers no existing object.
-            *map.entry(create_key(perm.org, perm.ty)).or_insert(0) |= bit;
+            entries.push((create_key(perm.org, perm.ty), bit));
             if perm.applies_to_all {
                 continue;
             }
         }
         if perm.applies_to_all {
-            *map.entry(type_key(perm.org, perm.ty)).or_insert(0) |= bit;
+            entries.push((type_key(perm.org, perm.ty), bit));
         } else {
-            for o in &perm.objects {
-                *map.entry(object_key(*o)).or_insert(0) |= bit;
-            }
+            entries.extend(perm.objects.iter().map(|o| (object_key(*o), bit)));
         }
     }
-    map.shrink_to_fit();
-    map
+    ScopeMap::merged(entries)
 }
 
 #[cfg(test)]

@@ -122,11 +122,11 @@ impl Engine {
                 ui.bound.iter().filter_map(|(_, r)| self.index.role(*r)),
             );
             for map in maps {
-                for (key, mask) in map {
+                for (key, mask) in map.iter() {
                     if mask & bit == 0 {
                         continue;
                     }
-                    match decode(*key) {
+                    match decode(key) {
                         Some(Scope::Type(org, t)) if t == ty => {
                             if let Some(o) = self.model.orgs.get(org) {
                                 found.extend(o.objects_of_type(ty));
