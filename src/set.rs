@@ -4,19 +4,24 @@
 //! that name it, the shares rooted at it; a role's grants) hold nothing or
 //! a handful of handles, while a few (an organization's objects, a widely
 //! granted role's grants) grow large. An `IndexSet` costs 72 bytes and a
-//! hash table even when small; this set stores up to [`SMALL`] handles in
-//! a plain vector (24 bytes, no allocation while empty) and beyond that
-//! adds a hash table of positions into the vector (4 bytes a slot, with a
-//! fast integer hasher), so membership stays O(1) on large sets.
+//! hash table even when small; this set takes 24 bytes, keeps up to
+//! [`INLINE`] handles in place with no allocation, up to [`SMALL`] in an
+//! exact-size slice, and beyond that a vector plus a hash table of
+//! positions into it (4 bytes a slot, with a fast integer hasher), so
+//! membership stays O(1) on large sets.
 
 use std::hash::{BuildHasher, BuildHasherDefault, Hash};
 
 use hashbrown::HashTable;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smallvec::SmallVec;
 
 use crate::index::KeyHasher;
 
-/// Handles kept in a plain vector before switching to a hash set.
+/// Handles kept in place, with no allocation.
+const INLINE: usize = 4;
+
+/// Handles kept in a plain slice before switching to a hash set.
 const SMALL: usize = 16;
 
 /// A large set: the elements in order, and a table of their positions.
@@ -97,18 +102,19 @@ impl<T: Copy + Eq + Hash> FromIterator<T> for Large<T> {
 }
 
 /// An insertion-ordered set of small `Copy` handles; see the module docs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(crate) enum Set<T> {
-    /// Up to [`SMALL`] elements, scanned linearly.
-    Small(Vec<T>),
+    /// No element; does not allocate.
+    #[default]
+    Empty,
+    /// Up to [`INLINE`] elements stored in place: the count, then the
+    /// elements (slots past the count repeat the first element).
+    Inline(u8, [T; INLINE]),
+    /// Up to [`SMALL`] elements in an exact-size heap slice, scanned
+    /// linearly.
+    Small(Box<[T]>),
     /// More, hashed. Never shrinks back.
     Large(Box<Large<T>>),
-}
-
-impl<T> Default for Set<T> {
-    fn default() -> Self {
-        Set::Small(Vec::new())
-    }
 }
 
 impl<T: Copy + Eq + Hash> Set<T> {
@@ -117,62 +123,95 @@ impl<T: Copy + Eq + Hash> Set<T> {
         Set::default()
     }
 
+    /// A set of the distinct `items`, at most [`SMALL`] of them.
+    fn of_few(items: &[T]) -> Self {
+        match items {
+            [] => Set::Empty,
+            [first, ..] if items.len() <= INLINE => {
+                let mut slots = [*first; INLINE];
+                for (slot, v) in slots.iter_mut().zip(items) {
+                    *slot = *v;
+                }
+                Set::Inline(items.len() as u8, slots)
+            }
+            _ => Set::Small(items.into()),
+        }
+    }
+
+    /// The elements in insertion order, as a slice.
+    fn as_slice(&self) -> &[T] {
+        match self {
+            Set::Empty => &[],
+            Set::Inline(n, slots) => slots.get(..*n as usize).unwrap_or(&[]),
+            Set::Small(items) => items,
+            Set::Large(set) => &set.items,
+        }
+    }
+
     /// Adds `v`; returns whether it was absent.
     pub(crate) fn insert(&mut self, v: T) -> bool {
-        match self {
-            Set::Small(items) => {
-                if items.contains(&v) {
-                    return false;
-                }
-                if items.len() < SMALL {
-                    items.push(v);
-                    return true;
-                }
-                let mut large: Large<T> = items.iter().copied().collect();
-                large.insert(v);
-                *self = Set::Large(Box::new(large));
-                true
-            }
-            Set::Large(set) => set.insert(v),
+        if let Set::Large(set) = self {
+            return set.insert(v);
         }
+        let items = self.as_slice();
+        if items.contains(&v) {
+            return false;
+        }
+        if let Set::Inline(n, slots) = self {
+            if let Some(slot) = slots.get_mut(*n as usize) {
+                *slot = v;
+                *n += 1;
+                return true;
+            }
+        }
+        let items = self.as_slice();
+        *self = if items.len() < SMALL {
+            let mut grown = Vec::with_capacity(items.len() + 1);
+            grown.extend_from_slice(items);
+            grown.push(v);
+            Set::of_few(&grown)
+        } else {
+            let mut large: Large<T> = items.iter().copied().collect();
+            large.insert(v);
+            Set::Large(Box::new(large))
+        };
+        true
     }
 
     /// Whether `v` is in the set.
     pub(crate) fn contains(&self, v: &T) -> bool {
         match self {
-            Set::Small(items) => items.contains(v),
             Set::Large(set) => set.position(v).is_some(),
+            _ => self.as_slice().contains(v),
         }
     }
 
     /// Removes `v`, keeping the order of the others; returns whether it
     /// was present.
     pub(crate) fn shift_remove(&mut self, v: &T) -> bool {
-        match self {
-            Set::Small(items) => match items.iter().position(|x| x == v) {
-                Some(i) => {
-                    items.remove(i);
-                    true
-                }
-                None => false,
-            },
-            Set::Large(set) => set.shift_remove(v),
+        if let Set::Large(set) = self {
+            return set.shift_remove(v);
         }
+        let items = self.as_slice();
+        let Some(i) = items.iter().position(|x| x == v) else { return false };
+        let mut rest = items.to_vec();
+        rest.remove(i);
+        *self = Set::of_few(&rest);
+        true
     }
 
     /// Removes `v`, moving the last element into its place (O(1) on a
     /// large set); returns whether it was present.
     pub(crate) fn swap_remove(&mut self, v: &T) -> bool {
-        match self {
-            Set::Small(items) => match items.iter().position(|x| x == v) {
-                Some(i) => {
-                    items.swap_remove(i);
-                    true
-                }
-                None => false,
-            },
-            Set::Large(set) => set.swap_remove(v),
+        if let Set::Large(set) = self {
+            return set.swap_remove(v);
         }
+        let items = self.as_slice();
+        let Some(i) = items.iter().position(|x| x == v) else { return false };
+        let mut rest = items.to_vec();
+        rest.swap_remove(i);
+        *self = Set::of_few(&rest);
+        true
     }
 
     /// Removes every element.
@@ -182,10 +221,7 @@ impl<T: Copy + Eq + Hash> Set<T> {
 
     /// The number of elements.
     pub(crate) fn len(&self) -> usize {
-        match self {
-            Set::Small(items) => items.len(),
-            Set::Large(set) => set.items.len(),
-        }
+        self.as_slice().len()
     }
 
     /// Whether the set is empty.
@@ -195,10 +231,7 @@ impl<T: Copy + Eq + Hash> Set<T> {
 
     /// The elements in insertion order.
     pub(crate) fn iter(&self) -> std::slice::Iter<'_, T> {
-        match self {
-            Set::Small(items) => items.iter(),
-            Set::Large(set) => set.items.iter(),
-        }
+        self.as_slice().iter()
     }
 }
 
@@ -217,8 +250,9 @@ impl<T: Copy + Eq + Hash> IntoIterator for Set<T> {
 
     fn into_iter(self) -> Self::IntoIter {
         match self {
-            Set::Small(items) => items.into_iter(),
             Set::Large(set) => set.items.into_iter(),
+            Set::Small(items) => items.into_vec().into_iter(),
+            _ => self.as_slice().to_vec().into_iter(),
         }
     }
 }
@@ -257,12 +291,15 @@ impl<'de, T: Deserialize<'de> + Copy + Eq + Hash> Deserialize<'de> for Set<T> {
 /// A small insertion-ordered map kept as a vector of pairs: a user's
 /// grants, one per role (a handful per user; their number is bounded by
 /// `Limits::max_grants_per_user`).
+///
+/// Two pairs are kept in place (24 bytes, as a vector), so most users'
+/// grants take no allocation.
 #[derive(Clone, Debug)]
-pub(crate) struct PairMap<K, V>(Vec<(K, V)>);
+pub(crate) struct PairMap<K, V>(SmallVec<[(K, V); 2]>);
 
 impl<K, V> Default for PairMap<K, V> {
     fn default() -> Self {
-        PairMap(Vec::new())
+        PairMap(SmallVec::new())
     }
 }
 
@@ -338,21 +375,24 @@ mod tests {
         let expected: Vec<u32> = (0..40).filter(|&i| i != 3).collect();
         assert_eq!(order, expected);
         s.clear();
-        assert!(matches!(&s, Set::Small(v) if v.is_empty()));
+        assert!(matches!(&s, Set::Empty));
     }
 
     #[test]
     fn matches_a_plain_vector_under_random_operations() {
-        // A deterministic mix of inserts, both removals and lookups over
-        // values 0..64, compared step by step with a naive vector.
+        // A deterministic mix of inserts, both removals and lookups,
+        // compared step by step with a naive vector: first over values
+        // 0..6 (which stays below the hashed form, moving between the
+        // others), then over 0..64.
         let mut s: Set<u32> = Set::new();
         let mut model: Vec<u32> = Vec::new();
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        for _ in 0..20_000 {
+        let mut forms = [false; 4];
+        for step in 0..20_000 {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            let v = (x % 64) as u32;
+            let v = (x % if step < 2_000 { 6 } else { 64 }) as u32;
             match (x >> 8) % 4 {
                 0 | 1 => {
                     let fresh = !model.contains(&v);
@@ -381,7 +421,22 @@ mod tests {
             for probe in [v, v ^ 1, 63 - v] {
                 assert_eq!(s.contains(&probe), model.contains(&probe));
             }
+            let form = match &s {
+                Set::Empty => 0,
+                Set::Inline(..) => 1,
+                Set::Small(_) => 2,
+                Set::Large(_) => 3,
+            };
+            forms[form] = true;
+            // Below the hashed form, the form follows the length.
+            let expected = match model.len() {
+                0 => 0,
+                n if n <= INLINE => 1,
+                _ => 2,
+            };
+            assert!(form == 3 || form == expected);
         }
+        assert_eq!(forms, [true; 4], "the run visited every form");
         assert!(matches!(s, Set::Large(_)), "the run crossed the threshold");
     }
 
