@@ -252,23 +252,66 @@ pub(crate) type Reach = Box<[(Grantee, Level)]>;
 
 impl Index {
     /// Builds the index of a whole model (used once, when loading).
+    ///
+    /// Fills each table in one pass over its arena; it must agree with
+    /// [`Index::refresh`] applied to everything, which the engine's
+    /// consistency check (run by the property tests after every
+    /// operation) compares it with.
     pub(crate) fn build(model: &Model) -> Index {
-        let mut index = Index::default();
-        let mut dirty = Dirty::default();
-        dirty.shares.extend(
-            (0..model.shares.len_slots()).filter_map(|i| ShareId::new(i).ok()),
-        );
-        dirty.objects.extend(
-            (0..model.objects.len_slots())
-                .filter_map(|i| ObjectId::new(i).ok()),
-        );
-        dirty.roles.extend(
-            (0..model.roles.len_slots()).filter_map(|i| RoleId::new(i).ok()),
-        );
-        dirty.users.extend(
-            (0..model.users.len_slots()).filter_map(|i| UserId::new(i).ok()),
-        );
-        index.refresh(model, dirty);
+        let mut index = Index {
+            share_keys: vec![None; model.shares.len_slots()],
+            ..Index::default()
+        };
+        for (id, s) in model.shares.iter::<ShareId>() {
+            if s.status != ShareStatus::Accepted {
+                continue;
+            }
+            let key = share_key(s.root, s.grantee);
+            index.shares.insert(key, id);
+            index.bump_root(s.root, true);
+            if let Some(slot) = index.share_keys.get_mut(id.as_usize()) {
+                *slot = Some(key);
+            }
+        }
+        let objects = (0..model.objects.len_slots())
+            .map(|i| {
+                let Some(o) = ObjectId::new(i).ok() else { return DEAD };
+                let Some(r) = model.objects.get(o) else { return DEAD };
+                Slot::pack(ObjMeta {
+                    ty: r.ty,
+                    org: r.org,
+                    shared: index.is_root(o)
+                        || r.ancestors.iter().any(|a| index.is_root(*a)),
+                })
+            })
+            .collect();
+        index.objects = objects;
+        // Only objects at or under an active root can be reached.
+        let mut reached: HashMap<ObjectId, (), KeyBuild> = HashMap::default();
+        for root in index.root_active.keys() {
+            for o in std::iter::once(*root).chain(model.descendants(*root)) {
+                reached.insert(o, ());
+            }
+        }
+        for o in reached.into_keys() {
+            let entry = reach_of(model, o);
+            if !entry.is_empty() {
+                index.reach.insert(o, entry);
+            }
+        }
+        index.roles = (0..model.roles.len_slots())
+            .map(|i| match RoleId::new(i) {
+                Ok(r) => compile_role(model, r),
+                Err(_) => ScopeMap::default(),
+            })
+            .collect();
+        let users = (0..model.users.len_slots())
+            .map(|i| match UserId::new(i) {
+                Ok(u) => index.compile_user(model, u),
+                Err(_) => UserIndex::default(),
+            })
+            .collect();
+        index.users = users;
         index
     }
 
