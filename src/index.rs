@@ -14,9 +14,9 @@
 //! the size of the policy. Bound grants are rare; they are kept as a short
 //! list per user and tested against the object's ancestor set.
 //!
-//! Per object the index keeps 8 bytes (type, owner, and whether a share
-//! may reach it); the per-object share reach and the active share roots
-//! are kept only for the objects shares touch.
+//! Per object the index keeps 12 bytes: type, owner, and where the
+//! object's share reach is kept, if a share reaches it. Reach lists and
+//! the active share roots exist only for the objects shares touch.
 //!
 //! A mutation marks the roles and users it touched; only their maps are
 //! rebuilt (a permission change reaches the roles that contain it and then
@@ -185,30 +185,26 @@ pub(crate) struct ObjMeta {
     pub(crate) shared: bool,
 }
 
-/// An [`ObjMeta`] packed into 8 bytes. Handles never exceed `2^31 - 1`,
-/// so the top bit of the type carries `shared`; a dead slot has every
-/// bit of `org` set.
+/// One object's entry: type and owner (every bit set when the slot is
+/// dead), and where its share reach is kept (`0` for none, else the
+/// position in [`Index::reach_lists`] plus one). An object is `shared`
+/// exactly when it has a reach entry: an accepted share is rooted at it
+/// or at an ancestor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Slot {
     ty: u32,
     org: u32,
+    reach: u32,
 }
 
-const FLAG: u32 = 1 << 31;
-
-const DEAD: Slot = Slot { ty: u32::MAX, org: u32::MAX };
+const DEAD: Slot = Slot { ty: u32::MAX, org: u32::MAX, reach: 0 };
 
 impl Slot {
-    fn pack(m: ObjMeta) -> Slot {
-        let shared = if m.shared { FLAG } else { 0 };
-        Slot { ty: m.ty.as_u32() | shared, org: m.org.as_u32() }
-    }
-
     #[inline]
     fn unpack(self) -> Option<ObjMeta> {
-        let ty = TypeId::from_raw(self.ty & !FLAG)?;
+        let ty = TypeId::from_raw(self.ty)?;
         let org = OrgId::from_raw(self.org)?;
-        Some(ObjMeta { ty, org, shared: self.ty & FLAG != 0 })
+        Some(ObjMeta { ty, org, shared: self.reach != 0 })
     }
 }
 
@@ -224,8 +220,8 @@ pub(crate) struct UserIndex {
 
 /// The whole index.
 ///
-/// Per object it keeps one 8-byte [`Slot`]; everything about shares is
-/// kept only for the objects shares touch, in hash maps.
+/// Per object it keeps one 12-byte [`Slot`]; share reach is kept only
+/// for the objects shares reach, and active share roots in a hash map.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Index {
     pub(crate) objects: Vec<Slot>,
@@ -238,12 +234,13 @@ pub(crate) struct Index {
     /// The number of accepted shares rooted at an object, for the objects
     /// that root at least one.
     pub(crate) root_active: HashMap<ObjectId, u32, KeyBuild>,
-    /// Per object reached by an accepted share: each grantee an accepted
-    /// share on the object or an ancestor reaches it, with the highest
-    /// level among those shares. The share path of `check` reads one
-    /// entry instead of walking the ancestors and their shares. Objects
-    /// no share reaches have no entry.
-    pub(crate) reach: HashMap<ObjectId, Reach, KeyBuild>,
+    /// Share reach, for the objects whose slot points here: each grantee
+    /// an accepted share on the object or an ancestor reaches it, with
+    /// the highest level among those shares. The share path of `check`
+    /// reads one entry instead of walking the ancestors and their shares.
+    pub(crate) reach_lists: Vec<Reach>,
+    /// Positions of `reach_lists` free for reuse.
+    reach_free: Vec<u32>,
 }
 
 /// The grantees reaching one object through accepted shares, with their
@@ -277,12 +274,7 @@ impl Index {
             .map(|i| {
                 let Some(o) = ObjectId::new(i).ok() else { return DEAD };
                 let Some(r) = model.objects.get(o) else { return DEAD };
-                Slot::pack(ObjMeta {
-                    ty: r.ty,
-                    org: r.org,
-                    shared: index.is_root(o)
-                        || r.ancestors.iter().any(|a| index.is_root(*a)),
-                })
+                Slot { ty: r.ty.as_u32(), org: r.org.as_u32(), reach: 0 }
             })
             .collect();
         index.objects = objects;
@@ -294,10 +286,7 @@ impl Index {
             }
         }
         for o in reached.into_keys() {
-            let entry = reach_of(model, o);
-            if !entry.is_empty() {
-                index.reach.insert(o, entry);
-            }
+            index.set_reach(o, reach_of(model, o));
         }
         index.roles = (0..model.roles.len_slots())
             .map(|i| match RoleId::new(i) {
@@ -368,31 +357,26 @@ impl Index {
             dirty.objects.extend(model.descendants(root));
         }
         for o in &dirty.objects {
-            let meta = match model.objects.get(*o) {
-                Some(r) => Slot::pack(ObjMeta {
-                    ty: r.ty,
-                    org: r.org,
-                    shared: self.is_root(*o)
-                        || r.ancestors.iter().any(|a| self.is_root(*a)),
-                }),
-                None => DEAD,
-            };
+            // The reach pass below settles each dirty object's reach
+            // (freeing a dead object's).
             let i = o.as_usize();
             if self.objects.len() <= i {
                 self.objects.resize(i + 1, DEAD);
             }
             if let Some(slot) = self.objects.get_mut(i) {
-                *slot = meta;
+                *slot = match model.objects.get(*o) {
+                    Some(r) => Slot {
+                        ty: r.ty.as_u32(),
+                        org: r.org.as_u32(),
+                        reach: slot.reach,
+                    },
+                    None => Slot { reach: slot.reach, ..DEAD },
+                };
             }
         }
         reached.extend(dirty.objects.iter().copied());
         for o in reached {
-            let entry = reach_of(model, o);
-            if entry.is_empty() {
-                self.reach.remove(&o);
-            } else {
-                self.reach.insert(o, entry);
-            }
+            self.set_reach(o, reach_of(model, o));
         }
         for r in &dirty.roles {
             let map = compile_role(model, *r);
@@ -455,13 +439,75 @@ impl Index {
                 a.get(i).unwrap_or(empty) == b.get(i).unwrap_or(empty)
             })
         }
-        same(&self.objects, &other.objects, &DEAD)
+        // Reach positions depend on the order of changes; compare what
+        // they point at.
+        let n = self.objects.len().max(other.objects.len());
+        let objects = (0..n).all(|i| {
+            let a = self.objects.get(i).copied().unwrap_or(DEAD);
+            let b = other.objects.get(i).copied().unwrap_or(DEAD);
+            (a.ty, a.org) == (b.ty, b.org)
+                && self.reach_list(a) == other.reach_list(b)
+        });
+        let live = |x: &Index| x.reach_lists.len() - x.reach_free.len();
+        objects
+            && live(self) == live(other)
             && same(&self.users, &other.users, &UserIndex::default())
             && same(&self.roles, &other.roles, &ScopeMap::default())
             && same(&self.share_keys, &other.share_keys, &None)
             && self.root_active == other.root_active
-            && self.reach == other.reach
             && self.shares == other.shares
+    }
+
+    /// The reach entry a slot points at (empty for none).
+    fn reach_list(&self, slot: Slot) -> &[(Grantee, Level)] {
+        let at = (slot.reach as usize).checked_sub(1);
+        at.and_then(|i| self.reach_lists.get(i)).map_or(&[], |r| r)
+    }
+
+    /// Stores `o`'s reach, taking, reusing or freeing a position of
+    /// `reach_lists`.
+    fn set_reach(&mut self, o: ObjectId, entry: Reach) {
+        let i = o.as_usize();
+        if self.objects.len() <= i {
+            self.objects.resize(i + 1, DEAD);
+        }
+        let Some(slot) = self.objects.get_mut(i) else { return };
+        match (slot.reach.checked_sub(1), entry.is_empty()) {
+            (None, true) => {}
+            (Some(at), true) => {
+                if let Some(old) = self.reach_lists.get_mut(at as usize) {
+                    *old = Reach::default();
+                }
+                self.reach_free.push(at);
+                slot.reach = 0;
+            }
+            (Some(at), false) => {
+                if let Some(old) = self.reach_lists.get_mut(at as usize) {
+                    *old = entry;
+                }
+            }
+            (None, false) => {
+                let at = match self.reach_free.pop() {
+                    Some(at) => {
+                        if let Some(old) =
+                            self.reach_lists.get_mut(at as usize)
+                        {
+                            *old = entry;
+                        }
+                        at
+                    }
+                    None => {
+                        let Ok(at) = u32::try_from(self.reach_lists.len())
+                        else {
+                            return;
+                        };
+                        self.reach_lists.push(entry);
+                        at
+                    }
+                };
+                slot.reach = at + 1;
+            }
+        }
     }
 
     /// Counts an accepted share in or out of `root`; true when the root
@@ -490,7 +536,8 @@ impl Index {
         grantees: &[Grantee],
     ) -> Option<Level> {
         let mut best = None;
-        for (g, l) in self.reach.get(&o)?.iter() {
+        let slot = self.objects.get(o.as_usize())?;
+        for (g, l) in self.reach_list(*slot) {
             if grantees.contains(g) {
                 best = best.max(Some(*l));
             }
