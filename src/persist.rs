@@ -8,7 +8,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use indexmap::IndexSet;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{Event, LogBase, Outcome, Revision};
@@ -776,25 +775,61 @@ fn validate_and_link(
 }
 
 /// Orders objects parents-first; fails on a cycle.
+///
+/// Objects without parents are taken from the highest handle down, and
+/// each object's children are pushed in handle order onto one stack as
+/// they become ready, which fixes the order children are linked in.
 fn topological(m: &Model) -> Result<Vec<ObjectId>> {
-    let mut indegree: HashMap<ObjectId, usize> = HashMap::new();
-    let mut children: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
+    let slots = m.objects.len_slots();
+    // Parents left to order, per slot; and each object's children, in
+    // handle order, as a slice of `children` starting at `start[slot]`.
+    let mut indegree: Vec<usize> = vec![0; slots];
+    let mut start: Vec<usize> = vec![0; slots + 1];
+    let mut live = 0;
     for (id, o) in m.objects.iter::<ObjectId>() {
-        indegree.insert(id, o.parents.len());
+        live += 1;
+        if let Some(d) = indegree.get_mut(id.as_usize()) {
+            *d = o.parents.len();
+        }
         for p in &o.parents {
-            children.entry(*p).or_default().push(id);
+            if let Some(n) = start.get_mut(p.as_usize() + 1) {
+                *n += 1;
+            }
         }
     }
-    let mut ready: Vec<ObjectId> =
-        indegree.iter().filter(|(_, d)| **d == 0).map(|(id, _)| *id).collect();
-    ready.sort_unstable();
-    let mut order = Vec::with_capacity(indegree.len());
-    let mut done: IndexSet<ObjectId> = IndexSet::new();
+    let mut sum = 0;
+    for n in &mut start {
+        sum += *n;
+        *n = sum;
+    }
+    let mut next = start.clone();
+    let mut children = vec![ObjectId::MAX; sum];
+    for (id, o) in m.objects.iter::<ObjectId>() {
+        for p in &o.parents {
+            if let Some(at) = next.get_mut(p.as_usize()) {
+                if let Some(c) = children.get_mut(*at) {
+                    *c = id;
+                }
+                *at += 1;
+            }
+        }
+    }
+    let mut ready: Vec<ObjectId> = m
+        .objects
+        .iter::<ObjectId>()
+        .filter(|(_, o)| o.parents.is_empty())
+        .map(|(id, _)| id)
+        .collect();
+    let mut order = Vec::with_capacity(live);
     while let Some(id) = ready.pop() {
         order.push(id);
-        done.insert(id);
-        for c in children.get(&id).into_iter().flatten() {
-            if let Some(d) = indegree.get_mut(c) {
+        let i = id.as_usize();
+        let (from, to) = (
+            start.get(i).copied().unwrap_or(0),
+            start.get(i + 1).copied().unwrap_or(0),
+        );
+        for c in children.get(from..to).unwrap_or_default() {
+            if let Some(d) = indegree.get_mut(c.as_usize()) {
                 *d = d.saturating_sub(1);
                 if *d == 0 {
                     ready.push(*c);
@@ -802,9 +837,18 @@ fn topological(m: &Model) -> Result<Vec<ObjectId>> {
             }
         }
     }
-    if order.len() != indegree.len() {
-        let stuck =
-            indegree.keys().filter(|k| !done.contains(*k)).min().copied();
+    if order.len() != live {
+        let mut done = vec![false; slots];
+        for id in &order {
+            if let Some(d) = done.get_mut(id.as_usize()) {
+                *d = true;
+            }
+        }
+        let stuck = m
+            .objects
+            .iter::<ObjectId>()
+            .map(|(id, _)| id)
+            .find(|id| !done.get(id.as_usize()).copied().unwrap_or(false));
         let at = stuck.map_or(0, Idx::index);
         return Err(bad(
             format!("model.objects[{at}].parents"),
