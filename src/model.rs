@@ -825,7 +825,8 @@ impl Model {
         self.remove_object(user.object, dirty);
     }
 
-    /// Rebuilds the lookup tables that are not serialized.
+    /// Rebuilds the lookup tables that are not serialized, but for the
+    /// data objects' keys, which loading indexes as it checks them.
     pub(crate) fn rebuild_lookups(&mut self) {
         self.org_names =
             self.orgs.iter().map(|(id, o)| (o.name.clone(), id)).collect();
@@ -834,16 +835,6 @@ impl Model {
             .iter()
             .map(|(id, u)| (email_key(u.email.as_str()), id))
             .collect();
-        self.object_keys = KeyTable::default();
-        let data: Vec<ObjectId> = self
-            .objects
-            .iter()
-            .filter(|(_, o)| o.kind == ObjectKind::Data)
-            .map(|(id, _)| id)
-            .collect();
-        for id in data {
-            self.object_keys.insert(&self.objects, id);
-        }
         self.role_names = self
             .roles
             .iter()
@@ -917,6 +908,44 @@ impl KeyTable {
                 .get(*x)
                 .map_or(0, |o| Self::hash(hasher, o.ty, o.key.as_str()))
         });
+    }
+
+    /// An empty table with room for `n` objects.
+    pub(crate) fn with_capacity(n: usize) -> KeyTable {
+        KeyTable {
+            table: hashbrown::HashTable::with_capacity(n),
+            hasher: std::hash::RandomState::new(),
+        }
+    }
+
+    /// Indexes `id` (as [`KeyTable::insert`]) unless another object of its
+    /// type with its key is indexed already; returns whether it was added.
+    pub(crate) fn insert_new(
+        &mut self,
+        objects: &Arena<Object>,
+        id: ObjectId,
+    ) -> bool {
+        let Some(o) = objects.get(id) else { return false };
+        let hasher = &self.hasher;
+        let (ty, key) = (o.ty, o.key.as_str());
+        let h = Self::hash(hasher, ty, key);
+        let same = |x: &ObjectId| {
+            objects
+                .get(*x)
+                .is_some_and(|o| o.ty == ty && o.key.as_str() == key)
+        };
+        let rehash = |x: &ObjectId| {
+            objects
+                .get(*x)
+                .map_or(0, |o| Self::hash(hasher, o.ty, o.key.as_str()))
+        };
+        match self.table.entry(h, same, rehash) {
+            hashbrown::hash_table::Entry::Occupied(_) => false,
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                slot.insert(id);
+                true
+            }
+        }
     }
 
     /// Forgets `id`, indexed under `ty` and `key`.

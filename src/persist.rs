@@ -15,7 +15,7 @@ use crate::engine::{Config, Downstream, Engine};
 use crate::error::{LoadError, LoadErrorKind};
 use crate::id::{Arena, Idx, ObjectId, OrgId, ShareId, TypeId, UserId};
 use crate::index::Index;
-use crate::model::{email_key, pair_key, Model, ObjectKind};
+use crate::model::{email_key, pair_key, KeyTable, Model, ObjectKind};
 use crate::schema::{Schema, PERMISSIONS, ROLES, USERS};
 use crate::share::{Grantee, Grantor, ShareKind};
 
@@ -347,8 +347,14 @@ fn validate_and_link(
         }
     }
 
-    // Objects: type, owner, kind, parents, keys.
-    let mut keys = HashSet::new();
+    // Objects: type, owner, kind, parents, keys. The data objects' keys
+    // are indexed as they are checked.
+    let data = m
+        .objects
+        .iter::<ObjectId>()
+        .filter(|(_, o)| o.kind == ObjectKind::Data)
+        .count();
+    let mut keys = KeyTable::with_capacity(data);
     for (id, o) in m.objects.iter::<ObjectId>() {
         let path = || format!("model.objects[{}]", id.as_usize());
         if schema.type_def(o.ty).is_none() {
@@ -358,7 +364,7 @@ fn validate_and_link(
             return Err(bad(path(), "dangling organization"));
         }
         let key_ok = match o.kind {
-            ObjectKind::Data => keys.insert((o.ty, o.key.clone())),
+            ObjectKind::Data => keys.insert_new(&m.objects, id),
             ObjectKind::User(u) => o.key.as_str() == u.to_string(),
             ObjectKind::Role(r) => o.key.as_str() == r.to_string(),
             ObjectKind::Permission(p) => o.key.as_str() == p.to_string(),
@@ -770,6 +776,7 @@ fn validate_and_link(
             ));
         }
     }
+    m.object_keys = keys;
     m.rebuild_lookups();
     Ok(())
 }
