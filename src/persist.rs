@@ -317,6 +317,23 @@ fn check_slots<T>(arena: &Arena<T>, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether `s` is what `v` displays as (`s == v.to_string()`), compared
+/// piece by piece as `v` is formatted, without allocating.
+fn displays_as(s: &str, v: impl std::fmt::Display) -> bool {
+    /// What is left to match.
+    struct Rest<'a>(&'a str);
+    impl std::fmt::Write for Rest<'_> {
+        fn write_str(&mut self, part: &str) -> std::fmt::Result {
+            let rest = self.0.strip_prefix(part).ok_or(std::fmt::Error)?;
+            self.0 = rest;
+            Ok(())
+        }
+    }
+    let mut rest = Rest(s);
+    std::fmt::write(&mut rest, format_args!("{v}")).is_ok()
+        && rest.0.is_empty()
+}
+
 /// Validates the primary records and rebuilds every derived field.
 #[expect(clippy::too_many_lines, reason = "one check after the other")]
 fn validate_and_link(
@@ -365,9 +382,9 @@ fn validate_and_link(
         }
         let key_ok = match o.kind {
             ObjectKind::Data => keys.insert_new(&m.objects, id),
-            ObjectKind::User(u) => o.key.as_str() == u.to_string(),
-            ObjectKind::Role(r) => o.key.as_str() == r.to_string(),
-            ObjectKind::Permission(p) => o.key.as_str() == p.to_string(),
+            ObjectKind::User(u) => displays_as(o.key.as_str(), u),
+            ObjectKind::Role(r) => displays_as(o.key.as_str(), r),
+            ObjectKind::Permission(p) => displays_as(o.key.as_str(), p),
         };
         if !key_ok {
             return Err(bad(
@@ -863,4 +880,21 @@ fn topological(m: &Model) -> Result<Vec<ObjectId>> {
         ));
     }
     Ok(order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn displays_as_is_string_equality() {
+        let u = UserId::new(42).unwrap();
+        let shown = u.to_string();
+        assert_eq!(shown, "user#42");
+        assert!(displays_as(&shown, u));
+        for other in ["", "user", "user#4", "user#420", "user#42 ", "User#42"]
+        {
+            assert!(!displays_as(other, u), "{other}");
+        }
+    }
 }
