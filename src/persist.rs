@@ -7,6 +7,7 @@
 //! cannot smuggle in an inconsistent index.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
 
 use serde::{Deserialize, Serialize};
 
@@ -334,6 +335,23 @@ fn displays_as(s: &str, v: impl std::fmt::Display) -> bool {
         && rest.0.is_empty()
 }
 
+/// Lists up to this long are searched for repeats pair by pair; the
+/// limits keep parents, bindings and type levels that short by default.
+const PAIRWISE: usize = 32;
+
+/// Whether no two of `items` have the same `key`.
+fn all_distinct<T, K: Eq + Hash>(items: &[T], key: impl Fn(&T) -> K) -> bool {
+    if items.len() <= PAIRWISE {
+        items.iter().enumerate().all(|(i, x)| {
+            let k = key(x);
+            items.iter().take(i).all(|y| key(y) != k)
+        })
+    } else {
+        let mut seen = HashSet::with_capacity(items.len());
+        items.iter().all(|x| seen.insert(key(x)))
+    }
+}
+
 /// Validates the primary records and rebuilds every derived field.
 #[expect(clippy::too_many_lines, reason = "one check after the other")]
 fn validate_and_link(
@@ -423,20 +441,16 @@ fn validate_and_link(
         if o.parents.len() > limits.max_parents {
             return Err(bad(path(), "too many parents"));
         }
-        let mut seen = HashSet::new();
-        for p in &o.parents {
-            let ok = *p != id
-                && seen.insert(*p)
-                && o.kind == ObjectKind::Data
-                && m.objects
-                    .get(*p)
-                    .is_some_and(|r| r.kind == ObjectKind::Data);
-            if !ok {
-                return Err(bad(
-                    path(),
-                    "invalid, repeated or dangling parent",
-                ));
-            }
+        let parents_ok = all_distinct(&o.parents, |p| *p)
+            && o.parents.iter().all(|p| {
+                *p != id
+                    && o.kind == ObjectKind::Data
+                    && m.objects
+                        .get(*p)
+                        .is_some_and(|r| r.kind == ObjectKind::Data)
+            });
+        if !parents_ok {
+            return Err(bad(path(), "invalid, repeated or dangling parent"));
         }
     }
 
@@ -616,18 +630,12 @@ fn validate_and_link(
         if g.bindings.len() > limits.max_bindings {
             return Err(bad(path(), "too many bindings"));
         }
-        let mut seen = HashSet::new();
-        for b in &g.bindings {
-            let ok = seen.insert(*b)
-                && m.objects
-                    .get(*b)
-                    .is_some_and(|o| o.kind == ObjectKind::Data);
-            if !ok {
-                return Err(bad(
-                    path(),
-                    "invalid, repeated or dangling binding",
-                ));
-            }
+        let bindings_ok = all_distinct(&g.bindings, |b| *b)
+            && g.bindings.iter().all(|b| {
+                m.objects.get(*b).is_some_and(|o| o.kind == ObjectKind::Data)
+            });
+        if !bindings_ok {
+            return Err(bad(path(), "invalid, repeated or dangling binding"));
         }
         for t in &r.required_bindings {
             let bound = g
@@ -709,9 +717,9 @@ fn validate_and_link(
                 "share-forward contradicts the share's kind",
             ));
         }
-        let mut types = HashSet::new();
-        if s.levels.iter().any(|(t, _)| !is_data_type(*t) || !types.insert(*t))
-        {
+        let levels_ok = s.levels.iter().all(|(t, _)| is_data_type(*t))
+            && all_distinct(&s.levels, |(t, _)| *t);
+        if !levels_ok {
             return Err(bad(path(), "invalid or repeated type level"));
         }
         let sorted =
@@ -896,5 +904,24 @@ mod tests {
         {
             assert!(!displays_as(other, u), "{other}");
         }
+    }
+
+    #[test]
+    fn all_distinct_finds_repeats_in_short_and_long_lists() {
+        for n in [0, 1, 2, PAIRWISE, PAIRWISE + 1, 100] {
+            let items: Vec<u32> = (0..n as u32).collect();
+            assert!(all_distinct(&items, |x| *x), "{n}");
+            for (i, j) in [(0, 1), (0, n / 2), (n / 2, n / 2 + 1)] {
+                let mut repeated = items.clone();
+                if j < n && i != j {
+                    repeated[j] = repeated[i];
+                    assert!(!all_distinct(&repeated, |x| *x), "{n} {i} {j}");
+                }
+            }
+        }
+        let pairs = [(1, 'a'), (2, 'a'), (1, 'b')];
+        assert!(!all_distinct(&pairs, |(_, c)| *c));
+        assert!(!all_distinct(&pairs, |(k, _)| *k));
+        assert!(all_distinct(&pairs, |p| *p));
     }
 }
