@@ -825,39 +825,20 @@ impl Model {
         self.remove_object(user.object, dirty);
     }
 
-    /// Rebuilds the lookup tables that are not serialized, but for the
-    /// data objects' keys, which loading indexes as it checks them.
-    pub(crate) fn rebuild_lookups(&mut self) {
-        self.org_names =
-            self.orgs.iter().map(|(id, o)| (o.name.clone(), id)).collect();
-        self.emails = self
-            .users
-            .iter()
-            .map(|(id, u)| (email_key(u.email.as_str()), id))
-            .collect();
-        self.role_names = self
-            .roles
-            .iter()
-            .map(|(id, r)| ((r.org, r.name.clone()), id))
-            .collect();
-        let tokens: Vec<(TokenId, UserId, Option<ObjectId>)> = self
-            .tokens
-            .iter()
-            .map(|(id, t): (TokenId, &Token)| (id, t.user, t.scope))
-            .collect();
-        for (id, u, scope) in tokens {
-            if let Some(user) = self.users.get_mut(u) {
+    /// Rebuilds what refers to tokens, and the shares by grantee: the
+    /// derived fields that loading a snapshot does not build while it
+    /// validates (it builds the name, e-mail and key lookups as it checks
+    /// their uniqueness).
+    pub(crate) fn link_tokens_and_grantees(&mut self) {
+        let Model { tokens, users, objects, .. } = self;
+        for (id, t) in tokens.iter::<TokenId>() {
+            if let Some(user) = users.get_mut(t.user) {
                 user.tokens.insert(id);
             }
-            if let Some(o) = scope.and_then(|s| self.objects.get_mut(s)) {
+            if let Some(o) = t.scope.and_then(|s| objects.get_mut(s)) {
                 o.links_mut().tokens.insert(id);
             }
         }
-        self.share_keys = self
-            .shares
-            .iter()
-            .map(|(id, s)| ((s.root, s.grantee), id))
-            .collect();
         self.shares_by_grantee = HashMap::new();
         for (id, s) in self.shares.iter() {
             self.shares_by_grantee.entry(s.grantee).or_default().insert(id);

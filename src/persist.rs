@@ -6,6 +6,7 @@
 //! on load, after the primary records have been validated, so a snapshot
 //! cannot smuggle in an inconsistent index.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
@@ -335,6 +336,22 @@ fn displays_as(s: &str, v: impl std::fmt::Display) -> bool {
         && rest.0.is_empty()
 }
 
+/// Maps `key` to `value` unless `key` is mapped already; returns whether
+/// it was added.
+fn insert_new<K: Eq + Hash, V>(
+    map: &mut HashMap<K, V>,
+    key: K,
+    value: V,
+) -> bool {
+    match map.entry(key) {
+        Entry::Occupied(_) => false,
+        Entry::Vacant(slot) => {
+            slot.insert(value);
+            true
+        }
+    }
+}
+
 /// Lists up to this long are searched for repeats pair by pair; the
 /// limits keep parents, bindings and type levels that short by default.
 const PAIRWISE: usize = 32;
@@ -371,10 +388,12 @@ fn validate_and_link(
     let is_data_type =
         |t: TypeId| schema.type_def(t).is_some_and(|d| !d.is_policy());
 
-    // Organizations: unique names.
-    let mut names = HashSet::new();
+    // Organizations: unique names. Each lookup by name (here, and of
+    // e-mails, role names and shares below) is built as its uniqueness
+    // is checked.
+    let mut org_names = HashMap::with_capacity(m.orgs.iter::<OrgId>().count());
     for (id, o) in m.orgs.iter::<OrgId>() {
-        if !names.insert(o.name.clone()) {
+        if !insert_new(&mut org_names, o.name.clone(), id) {
             return Err(bad(
                 format!("model.orgs[{}].name", id.as_usize()),
                 "duplicate name",
@@ -487,7 +506,7 @@ fn validate_and_link(
     }
 
     // Users.
-    let mut emails = HashSet::new();
+    let mut emails = HashMap::with_capacity(m.users.iter::<UserId>().count());
     let users: Vec<UserId> =
         m.users.iter::<UserId>().map(|(id, _)| id).collect();
     for id in users {
@@ -496,7 +515,7 @@ fn validate_and_link(
         if crate::mutate::validate_email(u.email.as_str()).is_err() {
             return Err(bad(path(), "invalid e-mail"));
         }
-        if !emails.insert(email_key(u.email.as_str())) {
+        if !insert_new(&mut emails, email_key(u.email.as_str()), id) {
             return Err(bad(path(), "duplicate e-mail"));
         }
         let ok = m.orgs.contains(u.org)
@@ -572,7 +591,8 @@ fn validate_and_link(
     }
 
     // Roles.
-    let mut role_names = HashSet::new();
+    let mut role_names =
+        HashMap::with_capacity(m.roles.iter::<crate::RoleId>().count());
     let roles: Vec<crate::RoleId> =
         m.roles.iter::<crate::RoleId>().map(|(id, _)| id).collect();
     for id in roles {
@@ -586,7 +606,7 @@ fn validate_and_link(
         if !ok {
             return Err(bad(path(), "dangling organization, object or user"));
         }
-        if !role_names.insert((r.org, r.name.clone())) {
+        if !insert_new(&mut role_names, (r.org, r.name.clone()), id) {
             return Err(bad(path(), "duplicate name in its organization"));
         }
         if r.permissions.len() > limits.max_permissions_per_role {
@@ -684,7 +704,8 @@ fn validate_and_link(
     }
 
     // Shares.
-    let mut pairs = HashSet::new();
+    let mut share_keys =
+        HashMap::with_capacity(m.shares.iter::<ShareId>().count());
     let shares: Vec<ShareId> =
         m.shares.iter::<ShareId>().map(|(id, _)| id).collect();
     for id in shares {
@@ -703,7 +724,7 @@ fn validate_and_link(
                 "dangling root or grantee, or public share-forward",
             ));
         }
-        if !pairs.insert((s.root, s.grantee)) {
+        if !insert_new(&mut share_keys, (s.root, s.grantee), id) {
             return Err(bad(path(), "two shares of one root to one grantee"));
         }
         let fixed = match s.kind {
@@ -801,8 +822,12 @@ fn validate_and_link(
             ));
         }
     }
+    m.org_names = org_names;
     m.object_keys = keys;
-    m.rebuild_lookups();
+    m.emails = emails;
+    m.role_names = role_names;
+    m.share_keys = share_keys;
+    m.link_tokens_and_grantees();
     Ok(())
 }
 
