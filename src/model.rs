@@ -526,15 +526,36 @@ impl Model {
     /// The ancestor closure `object` would have with `parents`.
     pub(crate) fn closure_of(&self, parents: &[ObjectId]) -> Vec<ObjectId> {
         let mut ancestors: Vec<ObjectId> = Vec::new();
+        self.closure_into(parents, &mut ancestors);
+        ancestors
+    }
+
+    /// [`Model::closure_of`], written into `out` (cleared first), so that
+    /// one buffer serves many objects.
+    pub(crate) fn closure_into(
+        &self,
+        parents: &[ObjectId],
+        out: &mut Vec<ObjectId>,
+    ) {
+        out.clear();
+        if let [p] = parents {
+            // One parent: its closure is sorted already.
+            let above = self.objects.get(*p).map_or(&[][..], |o| &o.ancestors);
+            out.reserve_exact(above.len() + 1);
+            out.extend_from_slice(above);
+            if let Err(at) = out.binary_search(p) {
+                out.insert(at, *p);
+            }
+            return;
+        }
         for p in parents {
-            ancestors.push(*p);
+            out.push(*p);
             if let Some(po) = self.objects.get(*p) {
-                ancestors.extend_from_slice(&po.ancestors);
+                out.extend_from_slice(&po.ancestors);
             }
         }
-        ancestors.sort_unstable();
-        ancestors.dedup();
-        ancestors
+        out.sort_unstable();
+        out.dedup();
     }
 
     /// Every descendant of `object`, parents before children.

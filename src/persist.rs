@@ -475,23 +475,25 @@ fn validate_and_link(
 
     // Ancestor closures in topological order; a cycle is an error.
     let order = topological(m)?;
+    let mut closure = Vec::new();
     for id in order {
-        let parents: Vec<ObjectId> =
-            m.objects.get(id).map(|o| o.parents.to_vec()).unwrap_or_default();
-        let closure = m.closure_of(&parents);
+        let Some(o) = m.objects.get(id) else { continue };
+        m.closure_into(&o.parents, &mut closure);
         if closure.len() > limits.max_ancestors {
             return Err(bad(
                 format!("model.objects[{}]", id.as_usize()),
                 "too many ancestors",
             ));
         }
-        for p in &parents {
-            if let Some(po) = m.objects.get_mut(*p) {
+        let ancestors: Box<[ObjectId]> = closure.as_slice().into();
+        for i in 0..o.parents.len() {
+            let p = m.objects.get(id).and_then(|o| o.parents.get(i)).copied();
+            if let Some(po) = p.and_then(|p| m.objects.get_mut(p)) {
                 po.links_mut().children.insert(id);
             }
         }
         if let Some(o) = m.objects.get_mut(id) {
-            o.ancestors = closure.into_boxed_slice();
+            o.ancestors = ancestors;
         }
     }
     let owned: Vec<(ObjectId, OrgId, TypeId)> = m
