@@ -19,6 +19,7 @@ use crate::id::{Arena, Idx, ObjectId, OrgId, ShareId, TypeId, UserId};
 use crate::index::Index;
 use crate::model::{email_key, pair_key, KeyTable, Model, ObjectKind};
 use crate::schema::{Schema, PERMISSIONS, ROLES, USERS};
+use crate::set::Set;
 use crate::share::{Grantee, Grantor, ShareKind};
 
 /// The snapshot format version this crate writes and reads.
@@ -496,65 +497,76 @@ fn validate_and_link(
             o.ancestors = ancestors;
         }
     }
-    let owned: Vec<(ObjectId, OrgId, TypeId)> = m
-        .objects
-        .iter::<ObjectId>()
-        .map(|(id, o)| (id, o.org, o.ty))
-        .collect();
-    for (id, org, ty) in owned {
-        if let Some(o) = m.orgs.get_mut(org) {
-            o.objects.entry(ty).or_default().insert(id);
+
+    // From here on each section reads some records while it links
+    // others.
+    let Model {
+        orgs,
+        users,
+        objects,
+        roles,
+        permissions,
+        grants,
+        shares,
+        tokens,
+        connections,
+        transfers,
+        ..
+    } = &mut *m;
+
+    // Each organization's objects, by type. An organization's objects of
+    // one type mostly come in runs, so the set of the last run is kept.
+    let mut run: Option<(OrgId, TypeId, &mut Set<ObjectId>)> = None;
+    for (id, o) in objects.iter::<ObjectId>() {
+        let same =
+            matches!(&run, Some((org, ty, _)) if *org == o.org && *ty == o.ty);
+        if !same {
+            run = orgs.get_mut(o.org).map(|org| {
+                (o.org, o.ty, org.objects.entry(o.ty).or_default())
+            });
+        }
+        if let Some((_, _, set)) = &mut run {
+            set.insert(id);
         }
     }
 
     // Users.
-    let mut emails = HashMap::with_capacity(m.users.iter::<UserId>().count());
-    let users: Vec<UserId> =
-        m.users.iter::<UserId>().map(|(id, _)| id).collect();
-    for id in users {
+    let mut emails = HashMap::with_capacity(users.iter::<UserId>().count());
+    for (id, u) in users.iter::<UserId>() {
         let path = || format!("model.users[{}]", id.as_usize());
-        let Some(u) = m.users.get(id) else { continue };
         if crate::mutate::validate_email(u.email.as_str()).is_err() {
             return Err(bad(path(), "invalid e-mail"));
         }
         if !insert_new(&mut emails, email_key(u.email.as_str()), id) {
             return Err(bad(path(), "duplicate e-mail"));
         }
-        let ok = m.orgs.contains(u.org)
-            && m.objects
+        let ok = orgs.contains(u.org)
+            && objects
                 .get(u.object)
                 .is_some_and(|o| o.kind == ObjectKind::User(id));
         if !ok {
             return Err(bad(path(), "dangling organization or object"));
         }
         if let Some(r) = u.personal_role {
-            let ok = m
-                .roles
+            let ok = roles
                 .get(r)
                 .is_some_and(|r| r.personal == Some(id) && r.org == u.org);
             if !ok {
                 return Err(bad(path(), "invalid personal role"));
             }
         }
-        let org = u.org;
-        if let Some(o) = m.orgs.get_mut(org) {
+        if let Some(o) = orgs.get_mut(u.org) {
             o.users.insert(id);
         }
     }
 
     // Permissions.
-    let perms: Vec<crate::PermissionId> = m
-        .permissions
-        .iter::<crate::PermissionId>()
-        .map(|(id, _)| id)
-        .collect();
-    for id in perms {
+    for (id, p) in permissions.iter::<crate::PermissionId>() {
         let path = || format!("model.permissions[{}]", id.as_usize());
-        let Some(p) = m.permissions.get(id) else { continue };
-        let ok = m.orgs.contains(p.org)
+        let ok = orgs.contains(p.org)
             && schema.action_def(p.action).is_some()
             && schema.type_def(p.ty).is_some()
-            && m.objects
+            && objects
                 .get(p.object)
                 .is_some_and(|o| o.kind == ObjectKind::Permission(id));
         if !ok {
@@ -570,8 +582,7 @@ fn validate_and_link(
             return Err(bad(path(), "too many objects"));
         }
         for o in &p.objects {
-            let ok = m
-                .objects
+            let ok = objects
                 .get(*o)
                 .is_some_and(|r| r.ty == p.ty && r.org == p.org);
             if !ok {
@@ -581,30 +592,26 @@ fn validate_and_link(
                 ));
             }
         }
-        let (org, objects) = (p.org, p.objects.clone());
-        for o in objects {
-            if let Some(r) = m.objects.get_mut(o) {
+        for o in &p.objects {
+            if let Some(r) = objects.get_mut(*o) {
                 r.links_mut().listed_in.insert(id);
             }
         }
-        if let Some(o) = m.orgs.get_mut(org) {
+        if let Some(o) = orgs.get_mut(p.org) {
             o.permissions.insert(id);
         }
     }
 
     // Roles.
     let mut role_names =
-        HashMap::with_capacity(m.roles.iter::<crate::RoleId>().count());
-    let roles: Vec<crate::RoleId> =
-        m.roles.iter::<crate::RoleId>().map(|(id, _)| id).collect();
-    for id in roles {
+        HashMap::with_capacity(roles.iter::<crate::RoleId>().count());
+    for (id, r) in roles.iter::<crate::RoleId>() {
         let path = || format!("model.roles[{}]", id.as_usize());
-        let Some(r) = m.roles.get(id) else { continue };
-        let ok = m.orgs.contains(r.org)
-            && m.objects
+        let ok = orgs.contains(r.org)
+            && objects
                 .get(r.object)
                 .is_some_and(|o| o.kind == ObjectKind::Role(id))
-            && r.personal.map_or(true, |u| m.users.contains(u));
+            && r.personal.map_or(true, |u| users.contains(u));
         if !ok {
             return Err(bad(path(), "dangling organization, object or user"));
         }
@@ -618,29 +625,24 @@ fn validate_and_link(
             return Err(bad(path(), "required binding of a non-data type"));
         }
         for p in &r.permissions {
-            if !m.permissions.get(*p).is_some_and(|p| p.org == r.org) {
+            if !permissions.get(*p).is_some_and(|p| p.org == r.org) {
                 return Err(bad(path(), format!("permission `{p}` is missing or of another organization")));
             }
         }
-        let (org, perms) = (r.org, r.permissions.clone());
-        for p in perms {
-            if let Some(p) = m.permissions.get_mut(p) {
+        for p in &r.permissions {
+            if let Some(p) = permissions.get_mut(*p) {
                 p.roles.insert(id);
             }
         }
-        if let Some(o) = m.orgs.get_mut(org) {
+        if let Some(o) = orgs.get_mut(r.org) {
             o.roles.insert(id);
         }
     }
 
     // Grants.
-    let grants: Vec<crate::GrantId> =
-        m.grants.iter::<crate::GrantId>().map(|(id, _)| id).collect();
-    for id in grants {
+    for (id, g) in grants.iter::<crate::GrantId>() {
         let path = || format!("model.grants[{}]", id.as_usize());
-        let Some(g) = m.grants.get(id).cloned() else { continue };
-        let (Some(u), Some(r)) = (m.users.get(g.user), m.roles.get(g.role))
-        else {
+        let (Some(u), Some(r)) = (users.get(g.user), roles.get(g.role)) else {
             return Err(bad(path(), "dangling user or role"));
         };
         if u.grants.contains_key(&g.role) {
@@ -654,7 +656,7 @@ fn validate_and_link(
         }
         let bindings_ok = all_distinct(&g.bindings, |b| *b)
             && g.bindings.iter().all(|b| {
-                m.objects.get(*b).is_some_and(|o| o.kind == ObjectKind::Data)
+                objects.get(*b).is_some_and(|o| o.kind == ObjectKind::Data)
             });
         if !bindings_ok {
             return Err(bad(path(), "invalid, repeated or dangling binding"));
@@ -663,7 +665,7 @@ fn validate_and_link(
             let bound = g
                 .bindings
                 .iter()
-                .any(|b| m.objects.get(*b).is_some_and(|o| o.ty == *t));
+                .any(|b| objects.get(*b).is_some_and(|o| o.ty == *t));
             if !bound {
                 return Err(bad(path(), "missing a required binding"));
             }
@@ -673,7 +675,7 @@ fn validate_and_link(
         let personal = r.personal == Some(g.user);
         if config.require_terms
             && !personal
-            && !m.orgs.get(u.org).is_some_and(|o| o.accepted_terms)
+            && !orgs.get(u.org).is_some_and(|o| o.accepted_terms)
         {
             return Err(bad(
                 path(),
@@ -682,7 +684,7 @@ fn validate_and_link(
         }
         let external = u.org != r.org;
         let administrative = r.permissions.iter().any(|p| {
-            m.permissions
+            permissions
                 .get(*p)
                 .is_some_and(|p| schema.is_administrative(p.action, p.ty))
         });
@@ -692,14 +694,14 @@ fn validate_and_link(
                 "administrative role granted outside its organization",
             ));
         }
-        if let Some(u) = m.users.get_mut(g.user) {
+        if let Some(u) = users.get_mut(g.user) {
             u.grants.insert(g.role, id);
         }
-        if let Some(r) = m.roles.get_mut(g.role) {
+        if let Some(r) = roles.get_mut(g.role) {
             r.grants.insert(id);
         }
         for b in &g.bindings {
-            if let Some(o) = m.objects.get_mut(*b) {
+            if let Some(o) = objects.get_mut(*b) {
                 o.links_mut().bound_by.insert(id);
             }
         }
@@ -707,17 +709,14 @@ fn validate_and_link(
 
     // Shares.
     let mut share_keys =
-        HashMap::with_capacity(m.shares.iter::<ShareId>().count());
-    let shares: Vec<ShareId> =
-        m.shares.iter::<ShareId>().map(|(id, _)| id).collect();
-    for id in shares {
+        HashMap::with_capacity(shares.iter::<ShareId>().count());
+    for (id, s) in shares.iter::<ShareId>() {
         let path = || format!("model.shares[{}]", id.as_usize());
-        let Some(s) = m.shares.get(id) else { continue };
         let root_ok =
-            m.objects.get(s.root).is_some_and(|o| o.kind == ObjectKind::Data);
+            objects.get(s.root).is_some_and(|o| o.kind == ObjectKind::Data);
         let grantee_ok = match s.grantee {
-            Grantee::User(u) => m.users.contains(u),
-            Grantee::Org(o) => m.orgs.contains(o),
+            Grantee::User(u) => users.contains(u),
+            Grantee::Org(o) => orgs.contains(o),
             Grantee::Public => !s.share_forward,
         };
         if !root_ok || !grantee_ok {
@@ -748,7 +747,7 @@ fn validate_and_link(
         let sorted =
             s.overrides.windows(2).all(|w| matches!(w, [a, b] if a.0 < b.0));
         let under = s.overrides.iter().all(|(o, _)| {
-            m.objects.get(*o).is_some_and(|r| r.is_at_or_under(*o, s.root))
+            objects.get(*o).is_some_and(|r| r.is_at_or_under(*o, s.root))
         });
         if !sorted || !under {
             return Err(bad(
@@ -759,26 +758,24 @@ fn validate_and_link(
         if let Grantor::User(u) = s.grantor {
             // A grantor may have been deleted since (the share is then
             // kept under `Keep`); a handle beyond every user is invalid.
-            if u.as_usize() >= m.users.len_slots() {
+            if u.as_usize() >= users.len_slots() {
                 return Err(bad(path(), "grantor was never a user"));
             }
         }
     }
-    let roots: Vec<(ShareId, ObjectId)> =
-        m.shares.iter::<ShareId>().map(|(id, s)| (id, s.root)).collect();
-    for (id, root) in roots {
-        if let Some(o) = m.objects.get_mut(root) {
+    for (id, s) in shares.iter::<ShareId>() {
+        if let Some(o) = objects.get_mut(s.root) {
             o.links_mut().shares.insert(id);
         }
     }
 
     // Tokens.
-    for (id, t) in m.tokens.iter::<crate::TokenId>() {
+    for (id, t) in tokens.iter::<crate::TokenId>() {
         let path = || format!("model.tokens[{}]", id.as_usize());
         let hash_ok = t.hash.len() == 64
             && t.hash.bytes().all(|b| b.is_ascii_hexdigit());
-        let ok = m.users.contains(t.user)
-            && t.scope.map_or(true, |s| m.objects.contains(s))
+        let ok = users.contains(t.user)
+            && t.scope.map_or(true, |s| objects.contains(s))
             && hash_ok;
         if !ok {
             return Err(bad(
@@ -787,8 +784,7 @@ fn validate_and_link(
             ));
         }
     }
-    let per_user: HashMap<UserId, usize> = m
-        .tokens
+    let per_user: HashMap<UserId, usize> = tokens
         .iter::<crate::TokenId>()
         .fold(HashMap::new(), |mut acc, (_, t)| {
             *acc.entry(t.user).or_default() += 1;
@@ -799,10 +795,10 @@ fn validate_and_link(
     }
 
     // Connections and transfers.
-    for (k, c) in &m.connections {
+    for (k, c) in &*connections {
         let ok = c.from != c.to
-            && m.orgs.contains(c.from)
-            && m.orgs.contains(c.to)
+            && orgs.contains(c.from)
+            && orgs.contains(c.to)
             && *k == pair_key(c.from, c.to);
         if !ok {
             return Err(bad(
@@ -811,12 +807,11 @@ fn validate_and_link(
             ));
         }
     }
-    for (root, to) in &m.transfers {
-        let ok = m
-            .objects
+    for (root, to) in &*transfers {
+        let ok = objects
             .get(*root)
             .is_some_and(|o| o.kind == ObjectKind::Data && o.org != *to)
-            && m.orgs.contains(*to);
+            && orgs.contains(*to);
         if !ok {
             return Err(bad(
                 format!("model.transfers[{}]", root.as_usize()),
