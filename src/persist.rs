@@ -784,13 +784,14 @@ fn validate_and_link(
             ));
         }
     }
-    let per_user: HashMap<UserId, usize> = tokens
-        .iter::<crate::TokenId>()
-        .fold(HashMap::new(), |mut acc, (_, t)| {
-            *acc.entry(t.user).or_default() += 1;
-            acc
-        });
-    if per_user.values().any(|n| *n > limits.max_tokens_per_user) {
+    // Tokens per user, by user slot (every token's user exists).
+    let mut per_user = vec![0_usize; users.len_slots()];
+    for (_, t) in tokens.iter::<crate::TokenId>() {
+        if let Some(n) = per_user.get_mut(t.user.as_usize()) {
+            *n += 1;
+        }
+    }
+    if per_user.iter().any(|n| *n > limits.max_tokens_per_user) {
         return Err(bad("model.tokens", "too many tokens for one user"));
     }
 
