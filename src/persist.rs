@@ -478,6 +478,8 @@ fn validate_and_link(
     let order = topological(m)?;
     let mut closure = Vec::new();
     for id in order {
+        // Objects without parents, left out of the order, keep their
+        // empty ancestors.
         let Some(o) = m.objects.get(id) else { continue };
         m.closure_into(&o.parents, &mut closure);
         if closure.len() > limits.max_ancestors {
@@ -829,27 +831,39 @@ fn validate_and_link(
     Ok(())
 }
 
-/// Orders objects parents-first; fails on a cycle.
+/// Orders the objects that have parents parents-first; fails on a cycle.
 ///
 /// Objects without parents are taken from the highest handle down, and
 /// each object's children are pushed in handle order onto one stack as
-/// they become ready, which fixes the order children are linked in.
+/// they become ready, which fixes the order children are linked in. The
+/// objects without parents, whose ancestors are none, are left out of the
+/// order returned.
 fn topological(m: &Model) -> Result<Vec<ObjectId>> {
     let slots = m.objects.len_slots();
-    // Parents left to order, per slot; and each object's children, in
-    // handle order, as a slice of `children` starting at `start[slot]`.
+    // Parents left to order, per slot; each parent link as (parent,
+    // child), in handle order of the child; the objects ready to order,
+    // each with whether it has parents.
     let mut indegree: Vec<usize> = vec![0; slots];
-    let mut start: Vec<usize> = vec![0; slots + 1];
+    let mut links: Vec<(ObjectId, ObjectId)> = Vec::new();
+    let mut ready: Vec<(ObjectId, bool)> = Vec::new();
     let mut live = 0;
     for (id, o) in m.objects.iter::<ObjectId>() {
         live += 1;
+        if o.parents.is_empty() {
+            ready.push((id, false));
+            continue;
+        }
         if let Some(d) = indegree.get_mut(id.as_usize()) {
             *d = o.parents.len();
         }
-        for p in &o.parents {
-            if let Some(n) = start.get_mut(p.as_usize() + 1) {
-                *n += 1;
-            }
+        links.extend(o.parents.iter().map(|p| (*p, id)));
+    }
+    // Each object's children, in handle order, as the slice of `children`
+    // from `start[slot]` to `start[slot + 1]`.
+    let mut start: Vec<usize> = vec![0; slots + 1];
+    for (p, _) in &links {
+        if let Some(n) = start.get_mut(p.as_usize() + 1) {
+            *n += 1;
         }
     }
     let mut sum = 0;
@@ -858,26 +872,22 @@ fn topological(m: &Model) -> Result<Vec<ObjectId>> {
         *n = sum;
     }
     let mut next = start.clone();
-    let mut children = vec![ObjectId::MAX; sum];
-    for (id, o) in m.objects.iter::<ObjectId>() {
-        for p in &o.parents {
-            if let Some(at) = next.get_mut(p.as_usize()) {
-                if let Some(c) = children.get_mut(*at) {
-                    *c = id;
-                }
-                *at += 1;
+    let mut children = vec![ObjectId::MAX; links.len()];
+    for (p, c) in &links {
+        if let Some(at) = next.get_mut(p.as_usize()) {
+            if let Some(slot) = children.get_mut(*at) {
+                *slot = *c;
             }
+            *at += 1;
         }
     }
-    let mut ready: Vec<ObjectId> = m
-        .objects
-        .iter::<ObjectId>()
-        .filter(|(_, o)| o.parents.is_empty())
-        .map(|(id, _)| id)
-        .collect();
-    let mut order = Vec::with_capacity(live);
-    while let Some(id) = ready.pop() {
-        order.push(id);
+    let mut ordered = 0;
+    let mut order = Vec::new();
+    while let Some((id, has_parents)) = ready.pop() {
+        ordered += 1;
+        if has_parents {
+            order.push(id);
+        }
         let i = id.as_usize();
         let (from, to) = (
             start.get(i).copied().unwrap_or(0),
@@ -887,12 +897,12 @@ fn topological(m: &Model) -> Result<Vec<ObjectId>> {
             if let Some(d) = indegree.get_mut(c.as_usize()) {
                 *d = d.saturating_sub(1);
                 if *d == 0 {
-                    ready.push(*c);
+                    ready.push((*c, true));
                 }
             }
         }
     }
-    if order.len() != live {
+    if ordered != live {
         let mut done = vec![false; slots];
         for id in &order {
             if let Some(d) = done.get_mut(id.as_usize()) {
@@ -902,8 +912,11 @@ fn topological(m: &Model) -> Result<Vec<ObjectId>> {
         let stuck = m
             .objects
             .iter::<ObjectId>()
-            .map(|(id, _)| id)
-            .find(|id| !done.get(id.as_usize()).copied().unwrap_or(false));
+            .find(|(id, o)| {
+                !o.parents.is_empty()
+                    && !done.get(id.as_usize()).copied().unwrap_or(false)
+            })
+            .map(|(id, _)| id);
         let at = stuck.map_or(0, Idx::index);
         return Err(bad(
             format!("model.objects[{at}].parents"),
