@@ -320,21 +320,29 @@ fn check_slots<T>(arena: &Arena<T>, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Whether `s` is what `v` displays as (`s == v.to_string()`), compared
-/// piece by piece as `v` is formatted, without allocating.
-fn displays_as(s: &str, v: impl std::fmt::Display) -> bool {
-    /// What is left to match.
-    struct Rest<'a>(&'a str);
-    impl std::fmt::Write for Rest<'_> {
-        fn write_str(&mut self, part: &str) -> std::fmt::Result {
-            let rest = self.0.strip_prefix(part).ok_or(std::fmt::Error)?;
-            self.0 = rest;
-            Ok(())
-        }
+/// The names of one kind of handle (`user#7`): a prefix common to the
+/// kind, then the handle's number in decimal. Keys are checked against
+/// them without formatting each handle.
+struct HandleNames {
+    prefix: String,
+}
+
+impl HandleNames {
+    /// The names of the kind of handle `max` is.
+    fn of(max: impl std::fmt::Display) -> HandleNames {
+        let name = max.to_string();
+        let prefix = name.trim_end_matches(|c: char| c.is_ascii_digit());
+        HandleNames { prefix: prefix.to_owned() }
     }
-    let mut rest = Rest(s);
-    std::fmt::write(&mut rest, format_args!("{v}")).is_ok()
-        && rest.0.is_empty()
+
+    /// Whether `key` is the name of the handle numbered `n`.
+    fn is_name_of(&self, key: &str, n: u32) -> bool {
+        key.strip_prefix(self.prefix.as_str()).is_some_and(|digits| {
+            digits.bytes().all(|b| b.is_ascii_digit())
+                && (digits == "0" || !digits.starts_with('0'))
+                && digits.parse::<u32>() == Ok(n)
+        })
+    }
 }
 
 /// Maps `key` to `value` unless `key` is mapped already; returns whether
@@ -410,6 +418,9 @@ fn validate_and_link(
         .filter(|(_, o)| o.kind == ObjectKind::Data)
         .count();
     let mut keys = KeyTable::with_capacity(data);
+    let user_handles = HandleNames::of(UserId::MAX);
+    let role_handles = HandleNames::of(crate::RoleId::MAX);
+    let permission_handles = HandleNames::of(crate::PermissionId::MAX);
     for (id, o) in m.objects.iter::<ObjectId>() {
         let path = || format!("model.objects[{}]", id.as_usize());
         if schema.type_def(o.ty).is_none() {
@@ -418,11 +429,14 @@ fn validate_and_link(
         if !m.orgs.contains(o.org) {
             return Err(bad(path(), "dangling organization"));
         }
+        let key = o.key.as_str();
         let key_ok = match o.kind {
             ObjectKind::Data => keys.insert_new(&m.objects, id),
-            ObjectKind::User(u) => displays_as(o.key.as_str(), u),
-            ObjectKind::Role(r) => displays_as(o.key.as_str(), r),
-            ObjectKind::Permission(p) => displays_as(o.key.as_str(), p),
+            ObjectKind::User(u) => user_handles.is_name_of(key, u.as_u32()),
+            ObjectKind::Role(r) => role_handles.is_name_of(key, r.as_u32()),
+            ObjectKind::Permission(p) => {
+                permission_handles.is_name_of(key, p.as_u32())
+            }
         };
         if !key_ok {
             return Err(bad(
@@ -930,16 +944,48 @@ fn topological(m: &Model) -> Result<Vec<ObjectId>> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn displays_as_is_string_equality() {
-        let u = UserId::new(42).unwrap();
-        let shown = u.to_string();
-        assert_eq!(shown, "user#42");
-        assert!(displays_as(&shown, u));
-        for other in ["", "user", "user#4", "user#420", "user#42 ", "User#42"]
-        {
-            assert!(!displays_as(other, u), "{other}");
+    /// `HandleNames` agrees with comparing the key to the handle's name.
+    fn check_names<I: std::fmt::Display>(max: I, handle: impl Fn(u32) -> I) {
+        let names = HandleNames::of(max);
+        let numbers = [0, 1, 7, 9, 10, 42, 100, 65_535, i32::MAX as u32];
+        for n in numbers {
+            let name = handle(n).to_string();
+            let prefix = names.prefix.clone();
+            let mut keys = vec![
+                name.clone(),
+                format!("{name} "),
+                format!("{name}0"),
+                format!("{prefix}0{n}"),
+                format!("{prefix}+{n}"),
+                format!("{prefix}-{n}"),
+                prefix.clone(),
+                String::new(),
+                "user#1".to_owned(),
+                "role#1".to_owned(),
+                "permission#1".to_owned(),
+                name.to_uppercase(),
+            ];
+            keys.extend(name.get(..name.len() - 1).map(str::to_owned));
+            keys.extend(numbers.iter().map(|m| handle(*m).to_string()));
+            for key in keys {
+                assert_eq!(
+                    names.is_name_of(&key, n),
+                    key == name,
+                    "{key} {n}"
+                );
+            }
         }
+    }
+
+    #[test]
+    fn handle_names_are_string_equality() {
+        check_names(UserId::MAX, |n| UserId::from_raw(n).unwrap());
+        check_names(crate::RoleId::MAX, |n| {
+            crate::RoleId::from_raw(n).unwrap()
+        });
+        check_names(crate::PermissionId::MAX, |n| {
+            crate::PermissionId::from_raw(n).unwrap()
+        });
     }
 
     #[test]
