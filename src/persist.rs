@@ -873,10 +873,12 @@ fn topological(m: &Model) -> Result<Vec<ObjectId>> {
         links.extend(o.parents.iter().map(|p| (*p, id)));
     }
     // Each object's children, in handle order, as the slice of `children`
-    // from `start[slot]` to `start[slot + 1]`.
-    let mut start: Vec<usize> = vec![0; slots + 1];
+    // from `start[slot]` to `start[slot + 1]`. Each object's count goes
+    // two places on, so that once summed, `start[slot + 1]` is where its
+    // children begin; filling moves it to where they end.
+    let mut start: Vec<usize> = vec![0; slots + 2];
     for (p, _) in &links {
-        if let Some(n) = start.get_mut(p.as_usize() + 1) {
+        if let Some(n) = start.get_mut(p.as_usize() + 2) {
             *n += 1;
         }
     }
@@ -885,10 +887,9 @@ fn topological(m: &Model) -> Result<Vec<ObjectId>> {
         sum += *n;
         *n = sum;
     }
-    let mut next = start.clone();
     let mut children = vec![ObjectId::MAX; links.len()];
     for (p, c) in &links {
-        if let Some(at) = next.get_mut(p.as_usize()) {
+        if let Some(at) = start.get_mut(p.as_usize() + 1) {
             if let Some(slot) = children.get_mut(*at) {
                 *slot = *c;
             }
