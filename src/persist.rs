@@ -287,23 +287,26 @@ fn validate_log(
     if events.is_empty() && base.revision != revision {
         return Err(bad("revision", "differs from the log's revision"));
     }
-    let mut prev = base.digest.clone();
+    let mut prev = base.digest.as_str();
     let mut rev = base.revision;
     for (i, e) in events.iter().enumerate() {
-        let path = format!("events[{i}]");
+        let path = || format!("events[{i}]");
         if e.seq != base.seq + i as u64 {
-            return Err(bad(path, "sequence number out of order or missing"));
+            return Err(bad(
+                path(),
+                "sequence number out of order or missing",
+            ));
         }
-        if e.digest != crate::audit::digest(&prev, e) {
-            return Err(bad(path, "digest does not match"));
+        if e.digest != crate::audit::digest(prev, e) {
+            return Err(bad(path(), "digest does not match"));
         }
-        prev = e.digest.clone();
+        prev = &e.digest;
         let expected = match e.outcome {
             Outcome::Applied => rev.next(),
             Outcome::Refused(_) => rev,
         };
         if e.revision != expected {
-            return Err(bad(path, "revision does not follow the log"));
+            return Err(bad(path(), "revision does not follow the log"));
         }
         rev = expected;
     }
