@@ -30,7 +30,7 @@
 //!    calls.
 //!
 //! It first reports the build time, memory (`VmRSS`, `VmHWM`) and the
-//! snapshot save and load times. `ACCORD_ORGS=<n>` sets the number of
+//! snapshot save and load times, in JSON and in bincode. `ACCORD_ORGS=<n>` sets the number of
 //! organizations; with `ACCORD_SCALE_ONLY=1` it stops after that report.
 //!
 //! Run with `cargo bench --bench concurrency`; `-- --test` runs a short
@@ -393,6 +393,19 @@ fn main() -> Result<()> {
         t.elapsed()
     );
     drop((json, loaded));
+    // The same policy through a binary serde format (the engine is
+    // `Serialize` + `Deserialize`; loading validates the same way).
+    let t = Instant::now();
+    let bytes = bincode::serialize(&w.engine)?;
+    let saved = t.elapsed();
+    let t = Instant::now();
+    let loaded: Engine = bincode::deserialize(&bytes)?;
+    println!(
+        "bincode {} MB saved in {saved:.2?}, loaded in {:.2?}",
+        bytes.len() / 1_000_000,
+        t.elapsed()
+    );
+    drop((bytes, loaded));
     if std::env::var("ACCORD_SCALE_ONLY").is_ok() {
         return Ok(());
     }
