@@ -22,7 +22,7 @@
 //! rebuilt (a permission change reaches the roles that contain it and then
 //! their grantees). Nothing is ever rebuilt globally.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use indexmap::IndexSet;
@@ -279,13 +279,12 @@ impl Index {
             .collect();
         index.objects = objects;
         // Only objects at or under an active root can be reached.
-        let mut reached: HashMap<ObjectId, (), KeyBuild> = HashMap::default();
+        let mut reached: HashSet<ObjectId, KeyBuild> = HashSet::default();
         for root in index.root_active.keys() {
-            for o in std::iter::once(*root).chain(model.descendants(*root)) {
-                reached.insert(o, ());
-            }
+            reached.insert(*root);
+            reached.extend(model.descendants(*root));
         }
-        for o in reached.into_keys() {
+        for o in reached {
             index.set_reach(o, reach_of(model, o));
         }
         index.roles = (0..model.roles.len_slots())

@@ -189,27 +189,32 @@ impl<T: Copy + Eq + Hash> Set<T> {
     /// Removes `v`, keeping the order of the others; returns whether it
     /// was present.
     pub(crate) fn shift_remove(&mut self, v: &T) -> bool {
-        if let Set::Large(set) = self {
-            return set.shift_remove(v);
+        match self {
+            Set::Large(set) => set.shift_remove(v),
+            _ => self.remove_few(v, Vec::remove),
         }
-        let items = self.as_slice();
-        let Some(i) = items.iter().position(|x| x == v) else { return false };
-        let mut rest = items.to_vec();
-        rest.remove(i);
-        *self = Set::of_few(&rest);
-        true
     }
 
     /// Removes `v`, moving the last element into its place (O(1) on a
     /// large set); returns whether it was present.
     pub(crate) fn swap_remove(&mut self, v: &T) -> bool {
-        if let Set::Large(set) = self {
-            return set.swap_remove(v);
+        match self {
+            Set::Large(set) => set.swap_remove(v),
+            _ => self.remove_few(v, Vec::swap_remove),
         }
+    }
+
+    /// Removes `v` from a set below the hashed form with `remove`, which
+    /// takes out the element at a position.
+    fn remove_few(
+        &mut self,
+        v: &T,
+        remove: fn(&mut Vec<T>, usize) -> T,
+    ) -> bool {
         let items = self.as_slice();
         let Some(i) = items.iter().position(|x| x == v) else { return false };
         let mut rest = items.to_vec();
-        rest.swap_remove(i);
+        remove(&mut rest, i);
         *self = Set::of_few(&rest);
         true
     }
