@@ -213,7 +213,8 @@ impl Object {
     pub fn parents(&self) -> &[ObjectId] {
         &self.parents
     }
-    /// The direct children.
+    /// The direct children, in ascending handle order (creation order),
+    /// whether the policy was built live or loaded from a snapshot.
     pub fn children(&self) -> impl Iterator<Item = ObjectId> + '_ {
         self.links().children.iter().copied()
     }
@@ -508,7 +509,7 @@ impl Model {
         let id: ObjectId = self.objects.push(object)?;
         for p in parents {
             if let Some(po) = self.objects.get_mut(*p) {
-                po.links_mut().children.insert(id);
+                po.links_mut().children.insert_in_order(id);
             }
         }
         if let Some(o) = self.orgs.get_mut(org) {
@@ -592,7 +593,7 @@ impl Model {
             c.parents.push(parent);
         }
         if let Some(p) = self.objects.get_mut(parent) {
-            p.links_mut().children.insert(child);
+            p.links_mut().children.insert_in_order(child);
         }
         self.recompute_closures(child, dirty);
     }

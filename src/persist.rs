@@ -506,14 +506,20 @@ fn validate_and_link(
             ));
         }
         let ancestors: Box<[ObjectId]> = closure.as_slice().into();
-        for i in 0..o.parents.len() {
+        if let Some(o) = m.objects.get_mut(id) {
+            o.ancestors = ancestors;
+        }
+    }
+    // Children in handle order, as the live engine keeps them: visiting
+    // the children in that order appends to each parent's list.
+    for slot in 0..m.objects.len_slots() {
+        let Ok(id) = ObjectId::new(slot) else { break };
+        let n = m.objects.get(id).map_or(0, |o| o.parents.len());
+        for i in 0..n {
             let p = m.objects.get(id).and_then(|o| o.parents.get(i)).copied();
             if let Some(po) = p.and_then(|p| m.objects.get_mut(p)) {
                 po.links_mut().children.insert(id);
             }
-        }
-        if let Some(o) = m.objects.get_mut(id) {
-            o.ancestors = ancestors;
         }
     }
 
@@ -852,9 +858,8 @@ fn validate_and_link(
 ///
 /// Objects without parents are taken from the highest handle down, and
 /// each object's children are pushed in handle order onto one stack as
-/// they become ready, which fixes the order children are linked in. The
-/// objects without parents, whose ancestors are none, are left out of the
-/// order returned.
+/// they become ready. The objects without parents, whose ancestors are
+/// none, are left out of the order returned.
 fn topological(m: &Model) -> Result<Vec<ObjectId>> {
     let slots = m.objects.len_slots();
     // Parents left to order, per slot; each parent link as (parent,

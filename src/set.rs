@@ -178,6 +178,33 @@ impl<T: Copy + Eq + Hash> Set<T> {
         true
     }
 
+    /// Adds `v` where it belongs in a set kept in ascending order (one
+    /// whose every insertion goes through here); returns whether it was
+    /// absent. Appending is the common case and costs what
+    /// [`Set::insert`] does; an insertion in the middle rebuilds the set.
+    pub(crate) fn insert_in_order(&mut self, v: T) -> bool
+    where
+        T: Ord,
+    {
+        let items = self.as_slice();
+        let at = items.partition_point(|x| *x < v);
+        if at == items.len() {
+            return self.insert(v);
+        }
+        if items.get(at) == Some(&v) {
+            return false;
+        }
+        let mut grown = Vec::with_capacity(items.len() + 1);
+        grown.extend_from_slice(items);
+        grown.insert(at, v);
+        *self = if grown.len() <= SMALL {
+            Set::of_few(&grown)
+        } else {
+            Set::Large(Box::new(grown.into_iter().collect()))
+        };
+        true
+    }
+
     /// Whether `v` is in the set.
     pub(crate) fn contains(&self, v: &T) -> bool {
         match self {
@@ -442,6 +469,24 @@ mod tests {
             assert!(form == 3 || form == expected);
         }
         assert_eq!(forms, [true; 4], "the run visited every form");
+        assert!(matches!(s, Set::Large(_)), "the run crossed the threshold");
+    }
+
+    #[test]
+    fn ordered_insertion_keeps_ascending_order_across_the_switch() {
+        let mut s: Set<u32> = Set::new();
+        let mut model = std::collections::BTreeSet::new();
+        // A fixed scramble of 0..64, with repeats and removals mixed in.
+        for step in 0..200u32 {
+            let v = step.wrapping_mul(37) % 64;
+            if step % 7 == 6 {
+                assert_eq!(s.shift_remove(&v), model.remove(&v));
+            } else {
+                assert_eq!(s.insert_in_order(v), model.insert(v));
+            }
+            assert!(s.iter().eq(model.iter()), "step {step}");
+            assert_eq!(s.contains(&v), model.contains(&v));
+        }
         assert!(matches!(s, Set::Large(_)), "the run crossed the threshold");
     }
 
