@@ -179,8 +179,8 @@ impl Engine {
         match subject {
             Subject::User(u) => {
                 let Some(ui) = self.index.user(u) else { return false };
-                mask_on(&ui.unbound, object, meta) & bit != 0
-                    || (!ui.bound.is_empty()
+                ui.mask_on(object, meta) & bit != 0
+                    || (!ui.bound().is_empty()
                         && self.bound_allows(ui, object, meta, bit))
                     || (meta.shared
                         && self.share_allows(Some(u), ui.org, action, object))
@@ -358,7 +358,7 @@ impl Engine {
         bit: u64,
     ) -> bool {
         let Some(rec) = self.model.objects.get(object) else { return false };
-        ui.bound.iter().any(|(g, role)| {
+        ui.bound().iter().any(|(g, role)| {
             let allowed = self
                 .index
                 .role(*role)

@@ -24,8 +24,11 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
+use hashbrown::HashTable;
 use indexmap::IndexSet;
+use smallvec::SmallVec;
 
 use crate::id::{GrantId, ObjectId, OrgId, RoleId, ShareId, TypeId, UserId};
 use crate::model::{Dirty, Model};
@@ -70,38 +73,208 @@ impl Hasher for KeyHasher {
 /// Hash builder for [`KeyHasher`].
 pub(crate) type KeyBuild = BuildHasherDefault<KeyHasher>;
 
-/// Scope keys and their action masks.
+/// Scope keys and their action masks: an open-addressed table with
+/// linear probing, in one shared allocation.
 ///
-/// A hash map: a lookup costs one probe whatever the size of the map. A
-/// sorted boxed slice would save the spare buckets (about half the
-/// bytes), but measured slower for `check` at every size, even with a
-/// branch-free scan of small maps (see `BENCHMARKS.md`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct ScopeMap(HashMap<u64, u64, KeyBuild>);
+/// A lookup hashes the key once and usually reads one slot; the key and
+/// its mask sit side by side, so a probe touches one cache line (a
+/// `HashMap` reads its control bytes, then the bucket). At most half of
+/// the slots are used, so every probe sequence reaches a vacant slot and
+/// a missing key (the common case: most keys of a query are not in the
+/// map) ends after 2.5 probes on average (linear probing at load 1/2). The table is built once from sorted, distinct entries and
+/// never changes (a change builds a new one), which lets users with the
+/// same grants share it (see [`Interner`]).
+///
+/// A sorted boxed slice would save the spare slots, but measured slower
+/// for `check` at every size, even with a branch-free scan of small maps
+/// (see `BENCHMARKS.md`).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ScopeMap(Option<Arc<[(u64, u64)]>>);
+
+/// The key of a vacant slot. No scope key has both of the tag bits, so
+/// none is `u64::MAX`.
+const VACANT: u64 = u64::MAX;
+
+/// Where the probe for `key` starts in a table of `len` slots (a power
+/// of two).
+#[inline]
+fn home(key: u64, len: usize) -> usize {
+    let mut x = key;
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    (x as usize) & (len - 1)
+}
 
 impl ScopeMap {
     /// Merges `entries`, OR-ing the masks of repeated keys.
     fn merged(entries: Vec<(u64, u64)>) -> ScopeMap {
-        let mut map = HashMap::with_capacity_and_hasher(
-            entries.len(),
-            KeyBuild::default(),
-        );
-        for (k, m) in entries {
-            *map.entry(k).or_insert(0) |= m;
+        ScopeMap::of_distinct(&merge(entries))
+    }
+
+    /// The map of `entries`, which hold distinct keys, none `VACANT`.
+    fn of_distinct(entries: &[(u64, u64)]) -> ScopeMap {
+        if entries.is_empty() {
+            return ScopeMap(None);
         }
-        map.shrink_to_fit();
-        ScopeMap(map)
+        let len = (entries.len() * 2).next_power_of_two();
+        let mut table = vec![(VACANT, 0); len];
+        for &(k, m) in entries {
+            let mut i = home(k, len);
+            while let Some(slot) = table.get_mut(i) {
+                if slot.0 == VACANT {
+                    *slot = (k, m);
+                    break;
+                }
+                i = (i + 1) & (len - 1);
+            }
+        }
+        ScopeMap(Some(table.into()))
     }
 
     /// The mask stored under `key` (0 when absent).
     #[inline]
     pub(crate) fn get(&self, key: u64) -> u64 {
-        self.0.get(&key).copied().unwrap_or(0)
+        let Some(table) = &self.0 else { return 0 };
+        let len = table.len();
+        let mut i = home(key, len);
+        // A vacant slot ends every probe; the bound only makes that
+        // visible to the reader.
+        for _ in 0..len {
+            let Some(&(k, m)) = table.get(i) else { return 0 };
+            if k == key {
+                return m;
+            }
+            if k == VACANT {
+                return 0;
+            }
+            i = (i + 1) & (len - 1);
+        }
+        0
     }
 
     /// Every `(key, mask)` entry, in no particular order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.0.iter().map(|(k, m)| (*k, *m))
+        let table = self.0.as_deref().unwrap_or(&[]);
+        table.iter().copied().filter(|(k, _)| *k != VACANT)
+    }
+
+    /// The number of entries.
+    fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Whether `self` holds exactly the sorted, distinct `entries`.
+    fn holds(&self, entries: &[(u64, u64)]) -> bool {
+        self.len() == entries.len()
+            && entries.iter().all(|(k, m)| self.get(*k) == *m)
+    }
+}
+
+impl PartialEq for ScopeMap {
+    fn eq(&self, other: &ScopeMap) -> bool {
+        self.len() == other.len()
+            && self.iter().all(|(k, m)| other.get(k) == m)
+    }
+}
+
+impl Eq for ScopeMap {}
+
+/// `entries` sorted by key, with the masks of repeated keys OR-ed.
+fn merge(mut entries: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    entries.sort_unstable_by_key(|(k, _)| *k);
+    entries.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            kept.1 |= later.1;
+        }
+        same
+    });
+    entries
+}
+
+/// A hash of sorted, distinct entries.
+fn content_hash(entries: &[(u64, u64)]) -> u64 {
+    let mut h = KeyHasher::default();
+    for (k, m) in entries {
+        h.write_u64(*k);
+        h.0 = h.finish();
+        h.write_u64(*m);
+        h.0 = h.finish();
+    }
+    h.finish() ^ entries.len() as u64
+}
+
+/// One shared map and the number of users holding it.
+#[derive(Clone, Debug)]
+struct Interned {
+    hash: u64,
+    map: ScopeMap,
+    users: u32,
+}
+
+/// The users' merged maps, one copy per distinct content.
+///
+/// Users with the same unbound grants (every "Read all" holder of an
+/// organization) get the same map; a map is dropped from here when its
+/// last user lets go of it. Counting users, rather than reading the
+/// `Arc`'s count, keeps this exact when the engine is cloned.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Interner {
+    maps: HashTable<Interned>,
+}
+
+impl Interner {
+    /// The shared map of `entries`, counting one more user of it.
+    fn acquire(&mut self, entries: Vec<(u64, u64)>) -> ScopeMap {
+        let entries = merge(entries);
+        if entries.is_empty() {
+            return ScopeMap(None);
+        }
+        let hash = content_hash(&entries);
+        let found = self
+            .maps
+            .find_mut(hash, |x| x.hash == hash && x.map.holds(&entries));
+        if let Some(x) = found {
+            x.users = x.users.saturating_add(1);
+            return x.map.clone();
+        }
+        let map = ScopeMap::of_distinct(&entries);
+        let entry = Interned { hash, map: map.clone(), users: 1 };
+        self.maps.insert_unique(hash, entry, |x| x.hash);
+        map
+    }
+
+    /// Counts one user less of `map`, dropping it with its last user.
+    fn release(&mut self, map: &ScopeMap) {
+        let Some(table) = &map.0 else { return };
+        let same = |x: &Interned| {
+            x.map.0.as_ref().is_some_and(|t| Arc::ptr_eq(t, table))
+        };
+        let hash = map.content_hash();
+        if let Ok(mut entry) = self.maps.find_entry(hash, same) {
+            let x = entry.get_mut();
+            if x.users <= 1 {
+                entry.remove();
+            } else {
+                x.users -= 1;
+            }
+        }
+    }
+
+    /// The number of distinct maps held, and of users holding them.
+    pub(crate) fn census(&self) -> (usize, u64) {
+        let users = self.maps.iter().map(|x| u64::from(x.users)).sum();
+        (self.maps.len(), users)
+    }
+}
+
+impl ScopeMap {
+    /// The [`content_hash`] of the map's entries.
+    fn content_hash(&self) -> u64 {
+        let mut entries: Vec<(u64, u64)> = self.iter().collect();
+        entries.sort_unstable_by_key(|(k, _)| *k);
+        content_hash(&entries)
     }
 }
 
@@ -208,14 +381,71 @@ impl Slot {
     }
 }
 
+/// A user's bound grants, with their roles.
+type Bound = Box<[(GrantId, RoleId)]>;
+
+/// Entries of a user's personal role kept in the user's own entry.
+const OWN: usize = 2;
+
 /// What `check` needs of a user; `org` is `None` for a dead slot.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// One cache line: the merged map of the user's unbound grants is shared
+/// with every user who has the same one, so the entries that make it
+/// unique to the user (those of the user's personal role, when there are
+/// at most [`OWN`]) are kept here instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[repr(align(64))]
 pub(crate) struct UserIndex {
     pub(crate) org: Option<OrgId>,
-    /// Union of the compiled maps of the user's unbound grants.
+    /// Union of the compiled maps of the user's unbound grants, but for
+    /// the entries in `own`; shared through [`Index::maps`].
     pub(crate) unbound: ScopeMap,
-    /// The user's bound grants.
-    pub(crate) bound: Box<[(GrantId, RoleId)]>,
+    /// The user's personal-role entries (`VACANT` keys when unused).
+    own: [(u64, u64); OWN],
+    /// The user's bound grants (rare: one pointer when there are none).
+    bound: Option<Box<Bound>>,
+}
+
+impl Default for UserIndex {
+    fn default() -> UserIndex {
+        UserIndex {
+            org: None,
+            unbound: ScopeMap::default(),
+            own: [(VACANT, 0); OWN],
+            bound: None,
+        }
+    }
+}
+
+impl UserIndex {
+    /// The actions the user's unbound grants allow under `key`.
+    #[inline]
+    pub(crate) fn mask(&self, key: u64) -> u64 {
+        let own = self.own.iter().filter(|(k, _)| *k == key);
+        own.fold(self.unbound.get(key), |acc, (_, m)| acc | m)
+    }
+
+    /// The actions the user's unbound grants allow on an object.
+    #[inline]
+    pub(crate) fn mask_on(&self, object: ObjectId, meta: ObjMeta) -> u64 {
+        let (t, o) = (type_key(meta.org, meta.ty), object_key(object));
+        let own = self.own.iter().filter(|(k, _)| *k == t || *k == o);
+        own.fold(self.unbound.get(t) | self.unbound.get(o), |acc, (_, m)| {
+            acc | m
+        })
+    }
+
+    /// Every `(key, mask)` entry of the user's unbound grants (a key may
+    /// repeat; masks are to be OR-ed).
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        let own = self.own.iter().copied().filter(|(k, _)| *k != VACANT);
+        self.unbound.iter().chain(own)
+    }
+
+    /// The user's bound grants, with their roles.
+    pub(crate) fn bound(&self) -> &[(GrantId, RoleId)] {
+        self.bound.as_deref().map_or(&[], |b| b)
+    }
 }
 
 /// The whole index.
@@ -241,6 +471,8 @@ pub(crate) struct Index {
     pub(crate) reach_lists: Vec<Reach>,
     /// Positions of `reach_lists` free for reuse.
     reach_free: Vec<u32>,
+    /// The users' shared maps.
+    pub(crate) maps: Interner,
 }
 
 /// The grantees reaching one object through accepted shares, with their
@@ -293,12 +525,13 @@ impl Index {
                 Err(_) => ScopeMap::default(),
             })
             .collect();
-        let users = (0..model.users.len_slots())
-            .map(|i| match UserId::new(i) {
+        let mut users = Vec::with_capacity(model.users.len_slots());
+        for i in 0..model.users.len_slots() {
+            users.push(match UserId::new(i) {
                 Ok(u) => index.compile_user(model, u),
                 Err(_) => UserIndex::default(),
-            })
-            .collect();
+            });
+        }
         index.users = users;
         index
     }
@@ -401,16 +634,19 @@ impl Index {
                 self.users.resize_with(i + 1, UserIndex::default);
             }
             if let Some(slot) = self.users.get_mut(i) {
-                *slot = entry;
+                let old = std::mem::replace(slot, entry);
+                self.maps.release(&old.unbound);
             }
         }
     }
 
-    fn compile_user(&self, model: &Model, u: UserId) -> UserIndex {
+    /// The entry of user `u`, taking its share of the interned maps.
+    fn compile_user(&mut self, model: &Model, u: UserId) -> UserIndex {
         let Some(user) = model.users.get(u) else {
             return UserIndex::default();
         };
         let mut unbound: Vec<(u64, u64)> = Vec::new();
+        let mut own: SmallVec<[(u64, u64); OWN]> = SmallVec::new();
         let mut bound = Vec::new();
         for (role, g) in &user.grants {
             let Some(grant) = model.grants.get(*g) else { continue };
@@ -418,14 +654,26 @@ impl Index {
                 bound.push((*g, *role));
                 continue;
             }
-            if let Some(map) = self.roles.get(role.as_usize()) {
+            let Some(map) = self.roles.get(role.as_usize()) else { continue };
+            let personal =
+                model.roles.get(*role).is_some_and(|r| r.personal == Some(u));
+            if personal && own.is_empty() && map.len() <= OWN {
+                own.extend(map.iter());
+            } else {
                 unbound.extend(map.iter());
             }
         }
+        own.sort_unstable_by_key(|(k, _)| *k);
+        let mut slots = [(VACANT, 0); OWN];
+        for (slot, entry) in slots.iter_mut().zip(own) {
+            *slot = entry;
+        }
         UserIndex {
             org: Some(user.org),
-            unbound: ScopeMap::merged(unbound),
-            bound: bound.into_boxed_slice(),
+            unbound: self.maps.acquire(unbound),
+            own: slots,
+            bound: (!bound.is_empty())
+                .then(|| Box::new(bound.into_boxed_slice())),
         }
     }
 
@@ -450,6 +698,7 @@ impl Index {
         let live = |x: &Index| x.reach_lists.len() - x.reach_free.len();
         objects
             && live(self) == live(other)
+            && self.maps.census() == other.maps.census()
             && same(&self.users, &other.users, &UserIndex::default())
             && same(&self.roles, &other.roles, &ScopeMap::default())
             && same(&self.share_keys, &other.share_keys, &None)
@@ -622,5 +871,83 @@ mod tests {
             _ => panic!("expected an object key"),
         }
         assert_ne!(type_key(org, ty), object_key(obj));
+    }
+
+    /// A scope map answers as a plain map of its merged entries, at every
+    /// size (collisions included: object keys are dense integers).
+    #[test]
+    fn scope_map_matches_a_plain_map() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for n in [0, 1, 2, 3, 5, 12, 13, 40, 300] {
+            let mut entries = Vec::new();
+            let mut model = std::collections::BTreeMap::new();
+            for _ in 0..n {
+                let key = match next() % 3 {
+                    0 => next() % 64,
+                    1 => type_key(
+                        OrgId::new((next() % 9) as usize).unwrap(),
+                        TypeId::new((next() % 5) as usize).unwrap(),
+                    ),
+                    _ => create_key(
+                        OrgId::new((next() % 9) as usize).unwrap(),
+                        TypeId::new((next() % 5) as usize).unwrap(),
+                    ),
+                };
+                let mask = 1u64 << (next() % 64);
+                entries.push((key, mask));
+                *model.entry(key).or_insert(0) |= mask;
+            }
+            let map = ScopeMap::merged(entries);
+            assert_eq!(map.len(), model.len());
+            for (k, m) in &model {
+                assert_eq!(map.get(*k), *m);
+            }
+            for probe in 0..128 {
+                let want = model.get(&probe).copied().unwrap_or(0);
+                assert_eq!(map.get(probe), want, "key {probe} of {n}");
+            }
+            let mut listed: Vec<(u64, u64)> = map.iter().collect();
+            listed.sort_unstable();
+            assert!(listed.iter().copied().eq(model.into_iter()));
+        }
+    }
+
+    /// Equal contents share one table; the interner forgets a map with
+    /// its last user.
+    #[test]
+    fn interner_shares_and_counts() {
+        let mut maps = Interner::default();
+        let a = maps.acquire(vec![(7, 1), (3, 2), (7, 4)]);
+        let b = maps.acquire(vec![(3, 2), (7, 5)]);
+        let c = maps.acquire(vec![(3, 2)]);
+        let empty = maps.acquire(Vec::new());
+        assert!(Arc::ptr_eq(a.0.as_ref().unwrap(), b.0.as_ref().unwrap()));
+        assert_eq!((a.get(7), a.get(3), a.get(9)), (5, 2, 0));
+        assert_ne!(a, c);
+        assert!(empty.0.is_none());
+        assert_eq!(maps.census(), (2, 3));
+        maps.release(&a);
+        maps.release(&empty);
+        assert_eq!(maps.census(), (2, 2));
+        maps.release(&b);
+        assert_eq!(maps.census(), (1, 1));
+        // A map the interner does not hold is ignored.
+        maps.release(&ScopeMap::merged(vec![(3, 2)]));
+        assert_eq!(maps.census(), (1, 1));
+        maps.release(&c);
+        assert_eq!(maps.census(), (0, 0));
+    }
+
+    /// A user's entry fills one cache line.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn user_entry_is_one_cache_line() {
+        assert_eq!(std::mem::size_of::<UserIndex>(), 64);
     }
 }

@@ -118,11 +118,13 @@ impl Engine {
         }
         let bit = 1u64 << action.as_u32();
         if let Some(ui) = user.and_then(|u| self.index.user(u)) {
-            let maps = std::iter::once(&ui.unbound).chain(
-                ui.bound.iter().filter_map(|(_, r)| self.index.role(*r)),
-            );
-            for map in maps {
-                for (key, mask) in map.iter() {
+            let bound = ui
+                .bound()
+                .iter()
+                .filter_map(|(_, r)| self.index.role(*r))
+                .flat_map(|map| map.iter());
+            {
+                for (key, mask) in ui.entries().chain(bound) {
                     if mask & bit == 0 {
                         continue;
                     }

@@ -278,7 +278,7 @@ impl Engine {
     pub(crate) fn can_create(&self, user: UserId, ty: TypeId) -> bool {
         let Some(ui) = self.index.user(user) else { return false };
         let Some(org) = ui.org else { return false };
-        let mask = ui.unbound.get(create_key(org, ty));
+        let mask = ui.mask(create_key(org, ty));
         mask & (1 << CREATE.as_u32()) != 0
     }
 
