@@ -283,7 +283,7 @@ impl Engine {
         ];
         let mut found = None;
         'roots: for a in
-            std::iter::once(object).chain(rec.ancestors.iter().copied())
+            std::iter::once(object).chain(rec.ancestors().iter().copied())
         {
             if !self.index.is_root(a) {
                 continue;

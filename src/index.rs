@@ -312,7 +312,7 @@ pub(crate) fn share_key(root: ObjectId, grantee: Grantee) -> u64 {
 fn reach_of(model: &Model, o: ObjectId) -> Reach {
     let Some(rec) = model.objects.get(o) else { return Reach::default() };
     let mut out: Vec<(Grantee, Level)> = Vec::new();
-    for a in std::iter::once(o).chain(rec.ancestors.iter().copied()) {
+    for a in std::iter::once(o).chain(rec.ancestors().iter().copied()) {
         let Some(root) = model.objects.get(a) else { continue };
         for id in &root.links().shares {
             let Some(s) = model.shares.get(*id) else { continue };

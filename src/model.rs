@@ -171,20 +171,105 @@ pub enum ObjectKind {
 }
 
 /// An object: typed, owned by one organization, with parents forming a DAG.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Deserialize)]
+#[serde(from = "ObjectRecord")]
 pub struct Object {
     pub(crate) ty: TypeId,
     pub(crate) org: OrgId,
     pub(crate) key: Name,
     pub(crate) kind: ObjectKind,
-    pub(crate) parents: SmallVec<[ObjectId; 2]>,
-    /// Transitive closure of `parents`, sorted; excludes the object itself.
-    #[serde(skip)]
-    pub(crate) ancestors: Box<[ObjectId]>,
+    /// How many of the first entries of `lineage` are the parents.
+    parent_count: u32,
+    /// The direct parents in the order given, then the transitive
+    /// closure of the parents, sorted (it excludes the object itself).
+    /// One allocation, none for an object without parents.
+    lineage: Box<[ObjectId]>,
     /// Back-references, allocated only for the objects that have some.
-    #[serde(skip)]
     links: Option<Box<Links>>,
+}
+
+/// An object as written in a snapshot: the ancestors and back-references
+/// are derived when loading.
+#[derive(Deserialize)]
+#[serde(rename = "Object", deny_unknown_fields)]
+struct ObjectRecord {
+    ty: TypeId,
+    org: OrgId,
+    key: Name,
+    kind: ObjectKind,
+    parents: SmallVec<[ObjectId; 2]>,
+}
+
+impl From<ObjectRecord> for Object {
+    fn from(r: ObjectRecord) -> Object {
+        Object::new(r.ty, r.org, r.key, r.kind, &r.parents, &[])
+    }
+}
+
+impl Serialize for Object {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        s: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut o = s.serialize_struct("Object", 5)?;
+        o.serialize_field("ty", &self.ty)?;
+        o.serialize_field("org", &self.org)?;
+        o.serialize_field("key", &self.key)?;
+        o.serialize_field("kind", &self.kind)?;
+        o.serialize_field("parents", self.parents())?;
+        o.end()
+    }
+}
+
+impl Object {
+    /// An object with `parents` and `ancestors` and no back-references.
+    pub(crate) fn new(
+        ty: TypeId,
+        org: OrgId,
+        key: Name,
+        kind: ObjectKind,
+        parents: &[ObjectId],
+        ancestors: &[ObjectId],
+    ) -> Object {
+        let mut o = Object {
+            ty,
+            org,
+            key,
+            kind,
+            parent_count: 0,
+            lineage: Box::default(),
+            links: None,
+        };
+        o.set_lineage(parents, ancestors);
+        o
+    }
+
+    /// Replaces the parents and the ancestors.
+    fn set_lineage(&mut self, parents: &[ObjectId], ancestors: &[ObjectId]) {
+        let Ok(count) = u32::try_from(parents.len()) else { return };
+        let mut lineage = Vec::with_capacity(parents.len() + ancestors.len());
+        lineage.extend_from_slice(parents);
+        lineage.extend_from_slice(ancestors);
+        self.parent_count = count;
+        self.lineage = lineage.into_boxed_slice();
+    }
+
+    /// Replaces the parents, keeping the ancestors (which the caller
+    /// recomputes).
+    pub(crate) fn set_parents(&mut self, parents: &[ObjectId]) {
+        let ancestors = self.ancestors().to_vec();
+        self.set_lineage(parents, &ancestors);
+    }
+
+    /// Replaces the ancestors, keeping the parents.
+    pub(crate) fn set_ancestors(&mut self, ancestors: &[ObjectId]) {
+        let parents = self.parents();
+        let mut lineage = Vec::with_capacity(parents.len() + ancestors.len());
+        lineage.extend_from_slice(parents);
+        lineage.extend_from_slice(ancestors);
+        self.lineage = lineage.into_boxed_slice();
+    }
 }
 
 impl Object {
@@ -211,7 +296,8 @@ impl Object {
     /// The direct parents.
     #[must_use]
     pub fn parents(&self) -> &[ObjectId] {
-        &self.parents
+        let n = self.parent_count as usize;
+        self.lineage.get(..n).unwrap_or(&[])
     }
     /// The direct children, in ascending handle order (creation order),
     /// whether the policy was built live or loaded from a snapshot.
@@ -233,12 +319,13 @@ impl Object {
     /// Every ancestor (parents, their parents, …), sorted.
     #[must_use]
     pub fn ancestors(&self) -> &[ObjectId] {
-        &self.ancestors
+        let at = self.parent_count as usize;
+        self.lineage.get(at..).unwrap_or(&[])
     }
     /// Whether the object is `other` or lies under it.
     #[must_use]
     pub fn is_at_or_under(&self, self_id: ObjectId, other: ObjectId) -> bool {
-        self_id == other || self.ancestors.binary_search(&other).is_ok()
+        self_id == other || self.ancestors().binary_search(&other).is_ok()
     }
 }
 
@@ -492,20 +579,12 @@ impl Model {
         for p in parents {
             ancestors.push(*p);
             if let Some(po) = self.objects.get(*p) {
-                ancestors.extend_from_slice(&po.ancestors);
+                ancestors.extend_from_slice(po.ancestors());
             }
         }
         ancestors.sort_unstable();
         ancestors.dedup();
-        let object = Object {
-            ty,
-            org,
-            key,
-            kind,
-            parents: parents.iter().copied().collect(),
-            ancestors: ancestors.into_boxed_slice(),
-            links: None,
-        };
+        let object = Object::new(ty, org, key, kind, parents, &ancestors);
         let id: ObjectId = self.objects.push(object)?;
         for p in parents {
             if let Some(po) = self.objects.get_mut(*p) {
@@ -541,7 +620,8 @@ impl Model {
         out.clear();
         if let [p] = parents {
             // One parent: its closure is sorted already.
-            let above = self.objects.get(*p).map_or(&[][..], |o| &o.ancestors);
+            let above =
+                self.objects.get(*p).map_or(&[][..], |o| o.ancestors());
             out.reserve_exact(above.len() + 1);
             out.extend_from_slice(above);
             if let Err(at) = out.binary_search(p) {
@@ -552,7 +632,7 @@ impl Model {
         for p in parents {
             out.push(*p);
             if let Some(po) = self.objects.get(*p) {
-                out.extend_from_slice(&po.ancestors);
+                out.extend_from_slice(po.ancestors());
             }
         }
         out.sort_unstable();
@@ -576,7 +656,7 @@ impl Model {
         // fewer ancestors than it has, so this is a topological order.
         let mut out: Vec<ObjectId> = seen.into_iter().collect();
         out.sort_by_key(|o| {
-            (self.objects.get(*o).map_or(0, |r| r.ancestors.len()), *o)
+            (self.objects.get(*o).map_or(0, |r| r.ancestors().len()), *o)
         });
         out
     }
@@ -590,7 +670,9 @@ impl Model {
         dirty: &mut Dirty,
     ) {
         if let Some(c) = self.objects.get_mut(child) {
-            c.parents.push(parent);
+            let mut parents = c.parents().to_vec();
+            parents.push(parent);
+            c.set_parents(&parents);
         }
         if let Some(p) = self.objects.get_mut(parent) {
             p.links_mut().children.insert_in_order(child);
@@ -606,10 +688,31 @@ impl Model {
         dirty: &mut Dirty,
     ) {
         if let Some(c) = self.objects.get_mut(child) {
-            c.parents.retain(|p| *p != parent);
+            let mut parents = c.parents().to_vec();
+            parents.retain(|p| *p != parent);
+            c.set_parents(&parents);
         }
         if let Some(p) = self.objects.get_mut(parent) {
             p.links_mut().children.shift_remove(&child);
+        }
+        self.recompute_closures(child, dirty);
+    }
+
+    /// Undoes [`Model::unlink`] of `child` from `parent`: `parents` is
+    /// the child's list before it, so the order of the parents is kept
+    /// (children are kept in handle order, so that list is restored too).
+    pub(crate) fn relink(
+        &mut self,
+        child: ObjectId,
+        parent: ObjectId,
+        parents: &[ObjectId],
+        dirty: &mut Dirty,
+    ) {
+        if let Some(c) = self.objects.get_mut(child) {
+            c.set_parents(parents);
+        }
+        if let Some(p) = self.objects.get_mut(parent) {
+            p.links_mut().children.insert_in_order(child);
         }
         self.recompute_closures(child, dirty);
     }
@@ -619,12 +722,12 @@ impl Model {
         order.extend(self.descendants(from));
         for o in order {
             let parents: Vec<ObjectId> = match self.objects.get(o) {
-                Some(r) => r.parents.to_vec(),
+                Some(r) => r.parents().to_vec(),
                 None => continue,
             };
             let closure = self.closure_of(&parents);
             if let Some(r) = self.objects.get_mut(o) {
-                r.ancestors = closure.into_boxed_slice();
+                r.set_ancestors(&closure);
             }
             dirty.objects.insert(o);
         }
@@ -634,14 +737,16 @@ impl Model {
     /// permission lists, and every grant bound to it.
     pub(crate) fn remove_object(&mut self, id: ObjectId, dirty: &mut Dirty) {
         let Some(obj) = self.objects.remove(id) else { return };
-        for p in &obj.parents {
+        for p in obj.parents() {
             if let Some(po) = self.objects.get_mut(*p) {
                 po.links_mut().children.shift_remove(&id);
             }
         }
         for c in &obj.links().children {
             if let Some(co) = self.objects.get_mut(*c) {
-                co.parents.retain(|p| *p != id);
+                let mut parents = co.parents().to_vec();
+                parents.retain(|p| *p != id);
+                co.set_parents(&parents);
             }
         }
         for c in &obj.links().children {
@@ -669,7 +774,7 @@ impl Model {
         for sh in &obj.links().shares {
             self.remove_share(*sh, dirty);
         }
-        for a in obj.ancestors.iter() {
+        for a in obj.ancestors() {
             let rooted: Vec<ShareId> = self
                 .objects
                 .get(*a)
@@ -971,8 +1076,8 @@ mod tests {
     #[test]
     #[cfg(target_pointer_width = "64")]
     fn record_sizes() {
-        assert_eq!(std::mem::size_of::<Object>(), 80);
-        assert_eq!(std::mem::size_of::<Option<Object>>(), 80);
+        assert_eq!(std::mem::size_of::<Object>(), 64);
+        assert_eq!(std::mem::size_of::<Option<Object>>(), 64);
         assert_eq!(std::mem::size_of::<Set<ObjectId>>(), 24);
         assert_eq!(std::mem::size_of::<PairMap<RoleId, GrantId>>(), 24);
     }

@@ -475,11 +475,11 @@ fn validate_and_link(
                 "object kind does not match its type or record",
             ));
         }
-        if o.parents.len() > limits.max_parents {
+        if o.parents().len() > limits.max_parents {
             return Err(bad(path(), "too many parents"));
         }
-        let parents_ok = all_distinct(&o.parents, |p| *p)
-            && o.parents.iter().all(|p| {
+        let parents_ok = all_distinct(o.parents(), |p| *p)
+            && o.parents().iter().all(|p| {
                 *p != id
                     && o.kind == ObjectKind::Data
                     && m.objects
@@ -498,25 +498,25 @@ fn validate_and_link(
         // Objects without parents, left out of the order, keep their
         // empty ancestors.
         let Some(o) = m.objects.get(id) else { continue };
-        m.closure_into(&o.parents, &mut closure);
+        m.closure_into(o.parents(), &mut closure);
         if closure.len() > limits.max_ancestors {
             return Err(bad(
                 format!("model.objects[{}]", id.as_usize()),
                 "too many ancestors",
             ));
         }
-        let ancestors: Box<[ObjectId]> = closure.as_slice().into();
         if let Some(o) = m.objects.get_mut(id) {
-            o.ancestors = ancestors;
+            o.set_ancestors(&closure);
         }
     }
     // Children in handle order, as the live engine keeps them: visiting
     // the children in that order appends to each parent's list.
     for slot in 0..m.objects.len_slots() {
         let Ok(id) = ObjectId::new(slot) else { break };
-        let n = m.objects.get(id).map_or(0, |o| o.parents.len());
+        let n = m.objects.get(id).map_or(0, |o| o.parents().len());
         for i in 0..n {
-            let p = m.objects.get(id).and_then(|o| o.parents.get(i)).copied();
+            let p =
+                m.objects.get(id).and_then(|o| o.parents().get(i)).copied();
             if let Some(po) = p.and_then(|p| m.objects.get_mut(p)) {
                 po.links_mut().children.insert(id);
             }
@@ -871,14 +871,14 @@ fn topological(m: &Model) -> Result<Vec<ObjectId>> {
     let mut live = 0;
     for (id, o) in m.objects.iter::<ObjectId>() {
         live += 1;
-        if o.parents.is_empty() {
+        if o.parents().is_empty() {
             ready.push((id, false));
             continue;
         }
         if let Some(d) = indegree.get_mut(id.as_usize()) {
-            *d = o.parents.len();
+            *d = o.parents().len();
         }
-        links.extend(o.parents.iter().map(|p| (*p, id)));
+        links.extend(o.parents().iter().map(|p| (*p, id)));
     }
     // Each object's children, in handle order, as the slice of `children`
     // from `start[slot]` to `start[slot + 1]`. Each object's count goes
@@ -936,7 +936,7 @@ fn topological(m: &Model) -> Result<Vec<ObjectId>> {
             .objects
             .iter::<ObjectId>()
             .find(|(id, o)| {
-                !o.parents.is_empty()
+                !o.parents().is_empty()
                     && !done.get(id.as_usize()).copied().unwrap_or(false)
             })
             .map(|(id, _)| id);

@@ -215,7 +215,7 @@ impl Engine {
         }
         let mut users: IndexSet<UserId> = IndexSet::new();
         let covering =
-            std::iter::once(object).chain(obj.ancestors.iter().copied());
+            std::iter::once(object).chain(obj.ancestors().iter().copied());
         for a in covering {
             let Some(rec) = self.model.objects.get(a) else { continue };
             for id in &rec.links().shares {

@@ -12,9 +12,11 @@ use smallvec::SmallVec;
 use super::{Created, Op};
 use crate::audit::Actor;
 use crate::decision::Subject;
+use crate::engine::Downstream;
 use crate::error::{ErrorKind, MutationError};
 use crate::id::{
-    ActionId, Name, ObjectId, OrgId, PermissionId, RoleId, TypeId, UserId,
+    ActionId, Name, ObjectId, OrgId, PermissionId, RoleId, ShareId, TypeId,
+    UserId,
 };
 use crate::index::create_key;
 use crate::model::{email_key, Dirty, Grant, ObjectKind, Permission, Role};
@@ -780,7 +782,7 @@ impl Engine {
             let orphaned = self.model.objects.get(d).is_some_and(|o| {
                 o.kind == ObjectKind::Data
                     && Some(o.org) == owner
-                    && o.parents.iter().all(|p| doomed.contains(p))
+                    && o.parents().iter().all(|p| doomed.contains(p))
             });
             if orphaned {
                 doomed.insert(d);
@@ -804,14 +806,14 @@ impl Engine {
     ) -> Result<Created> {
         let c = self.data_object(child)?;
         let p = self.data_object(parent)?;
-        if c.parents.contains(&parent) {
+        if c.parents().contains(&parent) {
             return Err(ErrorKind::Duplicate {
                 what: "parent link",
                 name: format!("{child} under {parent}"),
             }
             .into());
         }
-        if child == parent || p.ancestors.binary_search(&child).is_ok() {
+        if child == parent || p.ancestors().binary_search(&child).is_ok() {
             return Err(ErrorKind::Cycle {
                 child: self.describe(child),
                 parent: self.describe(parent),
@@ -819,16 +821,16 @@ impl Engine {
             .into());
         }
         let limits = &self.config.limits;
-        if c.parents.len() >= limits.max_parents {
+        if c.parents().len() >= limits.max_parents {
             return Err(limit("parents per object", limits.max_parents));
         }
-        let mut parents = c.parents.to_vec();
+        let mut parents = c.parents().to_vec();
         parents.push(parent);
         let closure = self.model.closure_of(&parents);
-        let added = closure.len().saturating_sub(c.ancestors.len());
-        let deepest = std::iter::once(c.ancestors.len())
+        let added = closure.len().saturating_sub(c.ancestors().len());
+        let deepest = std::iter::once(c.ancestors().len())
             .chain(self.model.descendants(child).iter().filter_map(|d| {
-                self.model.objects.get(*d).map(|o| o.ancestors.len())
+                self.model.objects.get(*d).map(|o| o.ancestors().len())
             }))
             .max()
             .unwrap_or(0);
@@ -852,18 +854,39 @@ impl Engine {
         parent: ObjectId,
     ) -> Result<Created> {
         let c = self.data_object(child)?;
-        if !c.parents.contains(&parent) {
+        if !c.parents().contains(&parent) {
             return Err(not_found(
                 "parent link",
                 format!("{child} under {parent}"),
             ));
         }
         self.require_action(who, op, UPDATE, child)?;
+        let parents = c.parents().to_vec();
+        // Under `Restrict`, an unlink that leaves a share without its
+        // chain from the owner is refused like an unshare would be: it is
+        // made, judged, and undone exactly.
+        let restrict = self.config.downstream == Downstream::Restrict;
+        let family = [child, parent];
+        let before = if restrict { self.underivable(&family) } else { vec![] };
         let mut dirty = Dirty::default();
         self.model.unlink(child, parent, &mut dirty);
         self.index.refresh(&self.model, dirty);
+        if restrict {
+            let orphaned: Vec<ShareId> = self
+                .underivable(&family)
+                .into_iter()
+                .map(|(id, _)| id)
+                .filter(|id| before.iter().all(|(b, _)| b != id))
+                .collect();
+            if !orphaned.is_empty() {
+                let mut dirty = Dirty::default();
+                self.model.relink(child, parent, &parents, &mut dirty);
+                self.index.refresh(&self.model, dirty);
+                return Err(self.dependent_shares(&orphaned));
+            }
+        }
         // Shares may have reached the child only through that parent.
-        self.cascade(&[child, parent]);
+        self.cascade(&family);
         Ok(Created::Nothing)
     }
 

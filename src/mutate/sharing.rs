@@ -128,7 +128,8 @@ impl Engine {
     ) -> SmallVec<[ShareId; 4]> {
         let mut out = SmallVec::new();
         let Some(rec) = self.model.objects.get(object) else { return out };
-        for a in std::iter::once(object).chain(rec.ancestors.iter().copied()) {
+        for a in std::iter::once(object).chain(rec.ancestors().iter().copied())
+        {
             if !self.index.is_root(a) {
                 continue;
             }
@@ -662,11 +663,11 @@ impl Engine {
         for r in roots {
             let Some(rec) = self.model.objects.get(*r) else { continue };
             objs.insert(*r);
-            objs.extend(rec.ancestors.iter().copied());
+            objs.extend(rec.ancestors().iter().copied());
             for d in self.model.descendants(*r) {
                 objs.insert(d);
                 if let Some(rec) = self.model.objects.get(d) {
-                    objs.extend(rec.ancestors.iter().copied());
+                    objs.extend(rec.ancestors().iter().copied());
                 }
             }
         }
@@ -916,9 +917,18 @@ impl Engine {
         if deps.is_empty() {
             return Ok(());
         }
-        let names: Vec<String> = deps
+        let ids: Vec<ShareId> = deps.iter().map(|(id, _)| *id).collect();
+        Err(self.dependent_shares(&ids))
+    }
+
+    /// The error refusing a change that `ids` depend on.
+    pub(crate) fn dependent_shares(
+        &self,
+        ids: &[ShareId],
+    ) -> crate::MutationError {
+        let names: Vec<String> = ids
             .iter()
-            .filter_map(|(id, _)| self.model.shares.get(*id).map(|s| (id, s)))
+            .filter_map(|id| self.model.shares.get(*id).map(|s| (id, s)))
             .map(|(id, s)| {
                 format!(
                     "{id} of {} to {}",
@@ -927,7 +937,7 @@ impl Engine {
                 )
             })
             .collect();
-        Err(ErrorKind::DependentShares { shares: names.join(", ") }.into())
+        ErrorKind::DependentShares { shares: names.join(", ") }.into()
     }
 
     /// Under [`Downstream::Cascade`], removes the shares of the family of

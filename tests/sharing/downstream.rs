@@ -604,3 +604,45 @@ fn cascade_unlinking_a_meter_from_the_forwarders_property_removes_what_kim_gave(
     assert!(w.e.share(ann_share).is_none(), "Ann's share outlived its source");
     deny(&w.e, ann, "read", meter);
 }
+
+/// Regression (found by `check_matches_the_reference` with more cases):
+/// unlinking a meter from its property could leave a share rooted at the
+/// meter without any chain from the owner, because only share removals
+/// and lowerings were checked. Under `Restrict` the unlink is now refused,
+/// naming the share, and changes nothing; under `Keep` it goes through.
+#[test]
+fn restrict_refuses_an_unlink_that_orphans_a_share() {
+    for policy in [Downstream::Restrict, Downstream::Keep] {
+        let mut c = chain(policy);
+        let hq = c.hq;
+        let (jane, nick) = (c.user(JANE), c.user(NICK));
+        let meter_share = share_accepted(
+            &mut c.e,
+            jane,
+            hq.electric,
+            nick,
+            chain_custom(false),
+        );
+        // The policy itself (a refusal is still logged).
+        let policy_of = |e: &Engine| {
+            let v: serde_json::Value = serde_json::from_str(&e.to_json())
+                .expect("a snapshot is JSON");
+            (v["revision"].clone(), v["model"].clone())
+        };
+        let before = policy_of(&c.e);
+        let unlink = |e: &mut Engine| {
+            e.act(Actor::System, T).unlink_object(hq.electric, hq.property)
+        };
+        if policy == Downstream::Restrict {
+            let err = refused(&mut c.e, unlink);
+            let named = dependents(&err);
+            assert!(named.contains(&meter_share.to_string()), "{named}");
+            assert!(policy_of(&c.e) == before, "a refusal changes nothing");
+            assert!(c.e.index_is_consistent());
+            allow(&c.e, nick, "add_bill", hq.electric);
+        } else {
+            ok(&mut c.e, unlink);
+            assert!(c.e.share(meter_share).is_some(), "Keep keeps it");
+        }
+    }
+}
