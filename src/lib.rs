@@ -7,8 +7,8 @@ An embeddable policy engine for platforms that hold other people's data.
 and grants — and answers [`Engine::check`]`(subject, action, object)` with a
 [`Decision`]. The answer is read from an index that every mutation keeps up
 to date incrementally, so `check` costs a few array accesses and two probes
-of a small per-user hash map, never allocates, and reflects every mutation
-that has returned.
+of a small hash table, never allocates, and reflects every mutation that
+has returned.
 
 Changes to the policy are themselves authorized by the engine: each
 mutation names an [`Actor`], is checked against the same policy, is
@@ -113,17 +113,21 @@ mutation that changes what it depends on:
 * **Objects**: a dense array of 12-byte entries: type, owner (all bits
   set for a deleted object) and where the object's share reach is kept,
   if any share reaches it.
-* **Users**: per user, one hash map merging the compiled maps of their
-  unbound role grants, from a scope key — "every object of type T owned
-  by organization O" or "object X" — to a 64-bit action mask; plus the
-  short list of bound grants.
+* **Users**: per user, one 64-byte entry pointing at a table that merges
+  the compiled maps of their unbound role grants, from a scope key —
+  "every object of type T owned by organization O" or "object X" — to a
+  64-bit action mask. Users with the same grants share one table (every
+  "Read all" holder of an organization); the entries that would make it
+  unique (a personal role's two) sit in the user's entry itself. Bound
+  grants are a short list beside it.
 * **Share reach**: for each object under an accepted share (and only
   those), the grantees (users, organizations, the public) that reach it
   and their highest level, sorted, in a side table the object's entry
   points into.
 
-`check` for a user reads the object's entry, probes the user's map twice
-(type scope, then object scope) and tests one bit; bound grants (rare)
+`check` for a user reads the object's entry, probes the user's table
+twice (type scope, then object scope; open addressing, at most half full,
+so a probe usually reads one slot) and tests one bit; bound grants (rare)
 are tested against the object's precomputed, sorted ancestor set; only
 for an object under a share does it read the object's reach list and
 compare the level with the action's threshold. Nothing allocates and
@@ -137,10 +141,11 @@ Memory follows the policy, not its history, once the audit log is
 drained: policy records keep their back-references in compact 24-byte
 sets (up to four handles in place, an exact-size slice up to 16, a
 vector plus a table of positions beyond) and an object's
-back-references in one optional box, so most objects cost 80 bytes plus
-their key and 12 bytes of index. At 10,000 organizations (500,000
-users, 5.5 million objects) the built engine holds about 1.85 GB and
-loads from JSON in about 11–14 s, from bincode in under 6 s.
+back-references in one optional box, and its parents and ancestors in
+one allocation, so most objects cost 64 bytes plus their key and 12
+bytes of index. At 10,000 organizations (500,000 users, 5.5 million
+objects) the built engine holds about 1.67 GB and loads from JSON in
+about 9 s, from bincode in about 5 s.
 
 Under concurrency, any number of threads can call `check` on one
 `&Engine`; [`Shared`] adds one writer without blocking readers.
