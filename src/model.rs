@@ -262,6 +262,22 @@ impl Object {
         self.set_lineage(parents, &ancestors);
     }
 
+    /// Appends `parent` to the parents (the caller recomputes the
+    /// ancestors).
+    pub(crate) fn add_parent(&mut self, parent: ObjectId) {
+        let mut parents = self.parents().to_vec();
+        parents.push(parent);
+        self.set_parents(&parents);
+    }
+
+    /// Takes `parent` out of the parents (the caller recomputes the
+    /// ancestors).
+    pub(crate) fn remove_parent(&mut self, parent: ObjectId) {
+        let mut parents = self.parents().to_vec();
+        parents.retain(|p| *p != parent);
+        self.set_parents(&parents);
+    }
+
     /// Replaces the ancestors, keeping the parents.
     pub(crate) fn set_ancestors(&mut self, ancestors: &[ObjectId]) {
         let parents = self.parents();
@@ -670,9 +686,7 @@ impl Model {
         dirty: &mut Dirty,
     ) {
         if let Some(c) = self.objects.get_mut(child) {
-            let mut parents = c.parents().to_vec();
-            parents.push(parent);
-            c.set_parents(&parents);
+            c.add_parent(parent);
         }
         if let Some(p) = self.objects.get_mut(parent) {
             p.links_mut().children.insert_in_order(child);
@@ -688,9 +702,7 @@ impl Model {
         dirty: &mut Dirty,
     ) {
         if let Some(c) = self.objects.get_mut(child) {
-            let mut parents = c.parents().to_vec();
-            parents.retain(|p| *p != parent);
-            c.set_parents(&parents);
+            c.remove_parent(parent);
         }
         if let Some(p) = self.objects.get_mut(parent) {
             p.links_mut().children.shift_remove(&child);
@@ -744,9 +756,7 @@ impl Model {
         }
         for c in &obj.links().children {
             if let Some(co) = self.objects.get_mut(*c) {
-                let mut parents = co.parents().to_vec();
-                parents.retain(|p| *p != id);
-                co.set_parents(&parents);
+                co.remove_parent(id);
             }
         }
         for c in &obj.links().children {
