@@ -267,6 +267,11 @@ impl Share {
         self.type_level(ty)
     }
 
+    /// Whether `object` has a level of its own in this share.
+    pub(crate) fn has_override(&self, object: ObjectId) -> bool {
+        self.overrides.binary_search_by_key(&object, |(o, _)| *o).is_ok()
+    }
+
     /// The level on objects of type `ty` without a per-object level,
     /// including those not yet created: the per-type level, else the
     /// kind's default.

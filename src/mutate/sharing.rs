@@ -877,18 +877,30 @@ impl Engine {
             match d {
                 None => out.push((id, None)),
                 Some(levels) => {
+                    let types: Vec<(TypeId, Level)> = levels
+                        .types
+                        .into_iter()
+                        .filter(|(t, l)| *l < stored.type_level(*t))
+                        .collect();
+                    // An object is listed when it must go lower, and also
+                    // when a lowered type level would take it below what
+                    // stays derivable (an upstream override holds it up):
+                    // the clamp pins it with an override at that level.
                     let objects = levels
                         .objects
                         .into_iter()
                         .filter(|(o, l)| {
-                            let ty = self.model.objects.get(*o).map(|r| r.ty);
-                            ty.is_some_and(|t| *l < stored.level_for(*o, t))
+                            let Some(t) =
+                                self.model.objects.get(*o).map(|r| r.ty)
+                            else {
+                                return false;
+                            };
+                            *l < stored.level_for(*o, t)
+                                || (!stored.has_override(*o)
+                                    && types
+                                        .iter()
+                                        .any(|(x, to)| *x == t && to < l))
                         })
-                        .collect();
-                    let types = levels
-                        .types
-                        .into_iter()
-                        .filter(|(t, l)| *l < stored.type_level(*t))
                         .collect();
                     let lowered = Levels { objects, types };
                     if !lowered.is_empty() {

@@ -183,6 +183,36 @@ fn cascade_clamps_hold_for_meters_created_afterwards() {
 }
 
 #[test]
+fn cascade_a_lowered_type_keeps_what_an_upstream_override_still_gives() {
+    let mut c = chain(Downstream::Cascade);
+    let (jack, hq) = (c.jack, c.hq);
+    let bill = c.user(BILL);
+    // Bill keeps Full on the property itself, by an override, while the
+    // property type drops to None: what Jane holds on the property is
+    // still derivable and must stay.
+    let spec = ShareSpec::custom()
+        .level("property", Level::None)
+        .level("energy_meter", Level::Full)
+        .level("water_meter", Level::Full)
+        .share_forward(true)
+        .object_level(hq.property, Level::Full);
+    ok(&mut c.e, |e| {
+        e.act(Actor::User(jack), T).share(
+            hq.property,
+            Grantee::User(bill),
+            spec,
+        )
+    });
+    allow(&c.e, bill, "update", hq.property);
+    for i in [JANE, NICK, EMMA] {
+        let s = c.share(i);
+        assert_eq!(level_of(&c.e, s, hq.property), Level::Read, "share {i}");
+        allow(&c.e, c.user(i), "read", hq.property);
+        allow(&c.e, c.user(i), "add_bill", hq.electric);
+    }
+}
+
+#[test]
 fn cascade_lowering_without_share_forward_removes_the_chain_below() {
     let mut c = chain(Downstream::Cascade);
     let (jack, hq) = (c.jack, c.hq);
