@@ -314,7 +314,7 @@ fn reach_of(model: &Model, o: ObjectId) -> Reach {
     let mut out: Vec<(Grantee, Level)> = Vec::new();
     for a in std::iter::once(o).chain(rec.ancestors().iter().copied()) {
         let Some(root) = model.objects.get(a) else { continue };
-        for id in &root.links().shares {
+        for id in root.links().shares() {
             let Some(s) = model.shares.get(*id) else { continue };
             if s.status != ShareStatus::Accepted {
                 continue;

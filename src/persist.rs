@@ -727,7 +727,7 @@ fn validate_and_link(
         }
         for b in &g.bindings {
             if let Some(o) = objects.get_mut(*b) {
-                o.links_mut().bound_by.insert(id);
+                o.links_mut().rare_mut().bound_by.insert(id);
             }
         }
     }
@@ -790,7 +790,7 @@ fn validate_and_link(
     }
     for (id, s) in shares.iter::<ShareId>() {
         if let Some(o) = objects.get_mut(s.root) {
-            o.links_mut().shares.insert(id);
+            o.links_mut().rare_mut().shares.insert(id);
         }
     }
 

@@ -218,7 +218,7 @@ impl Engine {
             std::iter::once(object).chain(obj.ancestors().iter().copied());
         for a in covering {
             let Some(rec) = self.model.objects.get(a) else { continue };
-            for id in &rec.links().shares {
+            for id in rec.links().shares() {
                 match self.model.shares.get(*id).map(|s| s.grantee) {
                     Some(Grantee::User(u)) => {
                         users.insert(u);
@@ -329,10 +329,10 @@ impl Engine {
             return Vec::new();
         };
         let mut ids: Vec<ShareId> =
-            rec.links().shares.iter().copied().collect();
+            rec.links().shares().iter().copied().collect();
         for d in self.model.descendants(root) {
             if let Some(r) = self.model.objects.get(d) {
-                ids.extend(r.links().shares.iter().copied());
+                ids.extend(r.links().shares().iter().copied());
             }
         }
         let parent_of = |id: ShareId| -> Option<ShareId> {

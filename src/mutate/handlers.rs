@@ -470,7 +470,7 @@ impl Engine {
         }
         for b in &bindings {
             if let Some(o) = self.model.objects.get_mut(*b) {
-                o.links_mut().bound_by.insert(id);
+                o.links_mut().rare_mut().bound_by.insert(id);
             }
         }
         dirty.users.insert(user);

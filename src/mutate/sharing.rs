@@ -674,7 +674,7 @@ impl Engine {
         let mut out = IndexSet::new();
         for o in objs {
             if let Some(rec) = self.model.objects.get(o) {
-                out.extend(rec.links().shares.iter().copied());
+                out.extend(rec.links().shares().iter().copied());
             }
         }
         out

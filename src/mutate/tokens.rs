@@ -142,7 +142,7 @@ impl Engine {
             u.tokens.insert(id);
         }
         if let Some(o) = scope.and_then(|s| self.model.objects.get_mut(s)) {
-            o.links_mut().tokens.insert(id);
+            o.links_mut().rare_mut().tokens.insert(id);
         }
         Ok(Created::Token(id))
     }
