@@ -8,9 +8,7 @@ use crate::id::{
     GrantId, ObjectId, OrgId, PermissionId, RoleId, TypeId, UserId,
 };
 use crate::index::Index;
-use crate::model::{
-    email_key, Grant, Model, Object, Org, Permission, Role, User,
-};
+use crate::model::{Grant, Model, Object, Org, Permission, Role, User};
 use crate::schema::Schema;
 
 /// Sizes that bound the cost of `check` and of each mutation. Exceeding one
@@ -348,7 +346,7 @@ impl Engine {
     /// Finds a user by e-mail, case-insensitively.
     #[must_use]
     pub fn user_by_email(&self, email: &str) -> Option<UserId> {
-        self.model.emails.get(&email_key(email)).copied()
+        self.model.emails.get(&self.model.users, email)
     }
 
     /// Every user.
@@ -413,8 +411,7 @@ impl Engine {
     /// Finds a role by organization and name.
     #[must_use]
     pub fn role_by_name(&self, org: OrgId, name: &str) -> Option<RoleId> {
-        let name = crate::Name::new(name).ok()?;
-        self.model.role_names.get(&(org, name)).copied()
+        self.model.role_names.get(&self.model.roles, org, name)
     }
 
     /// Every role.

@@ -180,6 +180,7 @@ mod engine;
 pub mod error;
 mod id;
 mod index;
+mod lookup;
 mod model;
 mod mutate;
 mod persist;

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use indexmap::{IndexMap, IndexSet};
 
+use crate::lookup::{EmailTable, KeyTable, RoleNames};
 use crate::set::{PairMap, Set};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
@@ -563,13 +564,13 @@ pub(crate) struct Model {
     #[serde(skip)]
     pub(crate) org_names: HashMap<Name, OrgId>,
     #[serde(skip)]
-    pub(crate) emails: HashMap<String, UserId>,
+    pub(crate) emails: EmailTable,
     #[serde(skip)]
     /// Data objects by type and key (users, roles and permissions are
     /// found by their handle instead; their key is the handle's name).
     pub(crate) object_keys: KeyTable,
     #[serde(skip)]
-    pub(crate) role_names: HashMap<(OrgId, Name), RoleId>,
+    pub(crate) role_names: RoleNames,
 }
 
 /// A connection between two organizations, requested by `from`.
@@ -643,7 +644,8 @@ impl Model {
         // Users, roles and permissions are found by their handle; only
         // data objects have application keys to look up.
         if kind == ObjectKind::Data {
-            self.object_keys.insert(&self.objects, id);
+            // The caller has checked that the key is free.
+            self.object_keys.insert_new(&self.objects, id);
         }
         dirty.objects.insert(id);
         Some(id)
@@ -948,7 +950,7 @@ impl Model {
         if let Some(u) = role.personal.and_then(|u| self.users.get_mut(u)) {
             u.personal_role = None;
         }
-        self.role_names.remove(&(role.org, role.name));
+        self.role_names.remove(role.org, role.name.as_str(), id);
         dirty.roles.insert(id);
         self.remove_object(role.object, dirty);
     }
@@ -987,7 +989,7 @@ impl Model {
         if let Some(org) = self.orgs.get_mut(user.org) {
             org.users.shift_remove(&id);
         }
-        self.emails.remove(&email_key(user.email.as_str()));
+        self.emails.remove(user.email.as_str(), id);
         dirty.users.insert(id);
         self.remove_object(user.object, dirty);
     }
@@ -1009,98 +1011,6 @@ impl Model {
         self.shares_by_grantee = HashMap::new();
         for (id, s) in self.shares.iter() {
             self.shares_by_grantee.entry(s.grantee).or_default().insert(id);
-        }
-    }
-}
-
-/// Data objects by (type, key). The table holds only handles; the key is
-/// read from the object itself, so it is stored once. Keys come from
-/// applications, so they are hashed with the standard library's keyed
-/// SipHash, which resists collision flooding.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct KeyTable {
-    table: hashbrown::HashTable<ObjectId>,
-    hasher: std::hash::RandomState,
-}
-
-impl KeyTable {
-    fn hash(hasher: &std::hash::RandomState, ty: TypeId, key: &str) -> u64 {
-        use std::hash::BuildHasher;
-        hasher.hash_one((ty.as_u32(), key))
-    }
-
-    /// The data object of type `ty` with key `key`.
-    pub(crate) fn get(
-        &self,
-        objects: &Arena<Object>,
-        ty: TypeId,
-        key: &str,
-    ) -> Option<ObjectId> {
-        let h = Self::hash(&self.hasher, ty, key);
-        let found = self.table.find(h, |id| {
-            objects
-                .get(*id)
-                .is_some_and(|o| o.ty == ty && o.key.as_str() == key)
-        });
-        found.copied()
-    }
-
-    /// Indexes `id`, which must be in `objects` (as must every object
-    /// already indexed).
-    pub(crate) fn insert(&mut self, objects: &Arena<Object>, id: ObjectId) {
-        let Some(o) = objects.get(id) else { return };
-        let hasher = &self.hasher;
-        let h = Self::hash(hasher, o.ty, o.key.as_str());
-        self.table.insert_unique(h, id, |x| {
-            objects
-                .get(*x)
-                .map_or(0, |o| Self::hash(hasher, o.ty, o.key.as_str()))
-        });
-    }
-
-    /// An empty table with room for `n` objects.
-    pub(crate) fn with_capacity(n: usize) -> KeyTable {
-        KeyTable {
-            table: hashbrown::HashTable::with_capacity(n),
-            hasher: std::hash::RandomState::new(),
-        }
-    }
-
-    /// Indexes `id` (as [`KeyTable::insert`]) unless another object of its
-    /// type with its key is indexed already; returns whether it was added.
-    pub(crate) fn insert_new(
-        &mut self,
-        objects: &Arena<Object>,
-        id: ObjectId,
-    ) -> bool {
-        let Some(o) = objects.get(id) else { return false };
-        let hasher = &self.hasher;
-        let (ty, key) = (o.ty, o.key.as_str());
-        let h = Self::hash(hasher, ty, key);
-        let same = |x: &ObjectId| {
-            objects
-                .get(*x)
-                .is_some_and(|o| o.ty == ty && o.key.as_str() == key)
-        };
-        let rehash = |x: &ObjectId| {
-            objects
-                .get(*x)
-                .map_or(0, |o| Self::hash(hasher, o.ty, o.key.as_str()))
-        };
-        match self.table.entry(h, same, rehash) {
-            hashbrown::hash_table::Entry::Occupied(_) => false,
-            hashbrown::hash_table::Entry::Vacant(slot) => {
-                slot.insert(id);
-                true
-            }
-        }
-    }
-
-    /// Forgets `id`, indexed under `ty` and `key`.
-    pub(crate) fn remove(&mut self, ty: TypeId, key: &str, id: ObjectId) {
-        let h = Self::hash(&self.hasher, ty, key);
-        if let Ok(entry) = self.table.find_entry(h, |x| *x == id) {
-            entry.remove();
         }
     }
 }

@@ -17,7 +17,8 @@ use crate::engine::{Config, Downstream, Engine};
 use crate::error::{LoadError, LoadErrorKind};
 use crate::id::{Arena, Idx, ObjectId, OrgId, ShareId, TypeId, UserId};
 use crate::index::Index;
-use crate::model::{email_key, pair_key, KeyTable, Model, ObjectKind};
+use crate::lookup::{EmailTable, KeyTable, RoleNames};
+use crate::model::{pair_key, Model, ObjectKind};
 use crate::schema::{Schema, PERMISSIONS, ROLES, USERS};
 use crate::set::Set;
 use crate::share::{Grantee, Grantor, ShareKind};
@@ -556,13 +557,13 @@ fn validate_and_link(
     }
 
     // Users.
-    let mut emails = HashMap::with_capacity(users.iter::<UserId>().count());
+    let mut emails = EmailTable::with_capacity(users.iter::<UserId>().count());
     for (id, u) in users.iter::<UserId>() {
         let path = || format!("model.users[{}]", id.as_usize());
         if crate::mutate::validate_email(u.email.as_str()).is_err() {
             return Err(bad(path(), "invalid e-mail"));
         }
-        if !insert_new(&mut emails, email_key(u.email.as_str()), id) {
+        if !emails.insert_new(users, id) {
             return Err(bad(path(), "duplicate e-mail"));
         }
         let ok = orgs.contains(u.org)
@@ -629,7 +630,7 @@ fn validate_and_link(
 
     // Roles.
     let mut role_names =
-        HashMap::with_capacity(roles.iter::<crate::RoleId>().count());
+        RoleNames::with_capacity(roles.iter::<crate::RoleId>().count());
     for (id, r) in roles.iter::<crate::RoleId>() {
         let path = || format!("model.roles[{}]", id.as_usize());
         let ok = orgs.contains(r.org)
@@ -640,7 +641,7 @@ fn validate_and_link(
         if !ok {
             return Err(bad(path(), "dangling organization, object or user"));
         }
-        if !insert_new(&mut role_names, (r.org, r.name.clone()), id) {
+        if !role_names.insert_new(roles, id) {
             return Err(bad(path(), "duplicate name in its organization"));
         }
         if r.permissions.len() > limits.max_permissions_per_role {

@@ -6,7 +6,7 @@ use super::{Created, Op};
 use crate::accounts::{is_language, is_time_zone, PasswordField, Profile};
 use crate::error::ErrorKind;
 use crate::id::{Name, UserId};
-use crate::model::{email_key, Dirty};
+use crate::model::Dirty;
 use crate::Engine;
 
 /// The validated fields of an account op.
@@ -105,17 +105,15 @@ impl Engine {
             return Err(not_found("account", user));
         };
         let email = validate_email(email)?;
-        let key = email_key(email.as_str());
-        if self.model.emails.get(&key).is_some_and(|other| *other != user) {
+        let taken = self.model.emails.get(&self.model.users, email.as_str());
+        if taken.is_some_and(|other| other != user) {
             return Err(ErrorKind::Duplicate {
                 what: "user with e-mail",
                 name: email.to_string(),
             }
             .into());
         }
-        let old_key = email_key(u.email.as_str());
-        self.model.emails.remove(&old_key);
-        self.model.emails.insert(key, user);
+        self.model.emails.remove(u.email.as_str(), user);
         if let Some(u) = self.model.users.get_mut(user) {
             u.email = email;
             u.profile = Some(Box::new(Profile {
@@ -128,6 +126,7 @@ impl Engine {
                 },
             }));
         }
+        self.model.emails.insert_new(&self.model.users, user);
         Ok(Created::Nothing)
     }
 

@@ -19,7 +19,7 @@ use crate::id::{
     UserId,
 };
 use crate::index::create_key;
-use crate::model::{email_key, Dirty, Grant, ObjectKind, Permission, Role};
+use crate::model::{Dirty, Grant, ObjectKind, Permission, Role};
 use crate::schema::{CREATE, DELETE, GRANT, PERMISSIONS, READ, REVOKE, ROLES};
 use crate::schema::{UPDATE, USERS};
 use crate::set::Set;
@@ -379,7 +379,7 @@ impl Engine {
             .ok_or_else(|| limit("objects", 0))?;
         let role = Role {
             org,
-            name: name.clone(),
+            name,
             description,
             object,
             permissions: Set::new(),
@@ -391,7 +391,7 @@ impl Engine {
         if let Some(o) = self.model.orgs.get_mut(org) {
             o.roles.insert(id);
         }
-        self.model.role_names.insert((org, name), id);
+        self.model.role_names.insert_new(&self.model.roles, id);
         dirty.roles.insert(id);
         Ok(id)
     }
@@ -596,7 +596,7 @@ impl Engine {
             return Err(not_found("organization", org));
         }
         let email = validate_email(email)?;
-        if self.model.emails.contains_key(&email_key(email.as_str())) {
+        if self.model.emails.get(&self.model.users, email.as_str()).is_some() {
             return Err(ErrorKind::Duplicate {
                 what: "user with e-mail",
                 name: email.to_string(),
@@ -608,7 +608,12 @@ impl Engine {
         let personal_name = if self.config.personal_roles {
             let n =
                 Name::new(&format!("DEFAULT User role {}", uid.as_usize()))?;
-            if self.model.role_names.contains_key(&(org, n.clone())) {
+            if self
+                .model
+                .role_names
+                .get(&self.model.roles, org, n.as_str())
+                .is_some()
+            {
                 return Err(ErrorKind::Duplicate {
                     what: "role",
                     name: n.to_string(),
@@ -648,7 +653,7 @@ impl Engine {
         if let Some(o) = self.model.orgs.get_mut(org) {
             o.users.insert(uid);
         }
-        self.model.emails.insert(email_key(email.as_str()), uid);
+        self.model.emails.insert_new(&self.model.users, uid);
         dirty.users.insert(uid);
 
         if let Some(role_name) = personal_name {
@@ -906,7 +911,12 @@ impl Engine {
         }
         self.require_create(who, op, org, ROLES)?;
         let name = Name::new(name)?;
-        if self.model.role_names.contains_key(&(org, name.clone())) {
+        if self
+            .model
+            .role_names
+            .get(&self.model.roles, org, name.as_str())
+            .is_some()
+        {
             return Err(ErrorKind::Duplicate {
                 what: "role",
                 name: name.to_string(),
