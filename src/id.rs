@@ -194,10 +194,7 @@ pub const MAX_IDENT_LEN: usize = 64;
 /// assert!("".parse::<Name>().is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(
-    Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Name(Box<str>);
 
 impl Name {
@@ -249,10 +246,7 @@ impl Name {
 /// assert!("Read".parse::<Ident>().is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(
-    Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ident(Box<str>);
 
 impl Ident {
@@ -290,7 +284,41 @@ impl Ident {
 }
 
 macro_rules! string_newtype_impls {
-    ($name:ident) => {
+    ($name:ident, $what:literal) => {
+        impl Serialize for $name {
+            /// A string.
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+        impl<'de> Deserialize<'de> for $name {
+            /// A string, validated as [`$name::new`] does; one allocation,
+            /// and none in between when the input can lend the string.
+            fn deserialize<D: serde::Deserializer<'de>>(
+                d: D,
+            ) -> Result<Self, D::Error> {
+                struct Visit;
+                impl serde::de::Visitor<'_> for Visit {
+                    type Value = $name;
+                    fn expecting(
+                        &self,
+                        f: &mut fmt::Formatter<'_>,
+                    ) -> fmt::Result {
+                        f.write_str(concat!("a valid ", $what))
+                    }
+                    fn visit_str<E: serde::de::Error>(
+                        self,
+                        s: &str,
+                    ) -> Result<$name, E> {
+                        $name::new(s).map_err(E::custom)
+                    }
+                }
+                d.deserialize_str(Visit)
+            }
+        }
         impl FromStr for $name {
             type Err = NameError;
             fn from_str(s: &str) -> Result<Self, NameError> {
@@ -336,8 +364,8 @@ macro_rules! string_newtype_impls {
         }
     };
 }
-string_newtype_impls!(Name);
-string_newtype_impls!(Ident);
+string_newtype_impls!(Name, "name");
+string_newtype_impls!(Ident, "identifier");
 
 /// Storage of records addressed by dense handles, with tombstones.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -112,6 +112,10 @@ fn samples() -> Vec<(&'static str, String)> {
         ),
         ("wrong_version.json", edit(&|v| *at(v, "/version") = json!(2))),
         (
+            "invalid_name.json",
+            edit(&|v| *at(v, "/model/roles/0/name") = json!("Admins\u{7}")),
+        ),
+        (
             "over_limit.json",
             edit(&|v| {
                 *at(v, "/config/limits/max_parents") = json!(0);
@@ -303,6 +307,12 @@ fn hostile_wrong_version() {
             expected: accord::SNAPSHOT_VERSION
         }
     );
+}
+
+#[test]
+fn hostile_invalid_name() {
+    // Names are validated as they are read, as `Name::new` does.
+    assert_syntax(&load_err("invalid_name.json"), "control character");
 }
 
 #[test]
