@@ -81,6 +81,10 @@
 //!   [`Engine::objects_for`]`(user, action, type)`, with the user, action
 //!   and object type of each of the first 256 queries; the length of the
 //!   answer is compared with one computed before timing.
+//! * `subjects_for/{arbiter,portfolio}/<orgs>`: the other reverse query,
+//!   [`Engine::subjects_for`]`(action, object)` (every user who may), with
+//!   the action and object of each of the first 256 queries; the answer is
+//!   compared with one computed before timing.
 //! * `mutate/grant_revoke/<orgs>`: an organization administrator grants a
 //!   custom role to a user and revokes it again (both in one iteration,
 //!   so the policy returns to its start state).
@@ -754,6 +758,9 @@ struct Reverse {
     action: ActionId,
     ty: TypeId,
     len: usize,
+    object: ObjectId,
+    /// Who may do `action` on `object`.
+    subjects: Vec<UserId>,
 }
 
 /// Reverse queries benchmarked per size.
@@ -768,7 +775,15 @@ fn make_reverse(engine: &Engine, queries: &[Query]) -> Result<Vec<Reverse>> {
             let ty = engine.object(q.object).ok_or("unknown object")?;
             let ty = ty.object_type();
             let len = engine.objects_for(q.subject, q.action, ty).len();
-            Ok(Reverse { subject: q.subject, action: q.action, ty, len })
+            let subjects = engine.subjects_for(q.action, q.object);
+            Ok(Reverse {
+                subject: q.subject,
+                action: q.action,
+                ty,
+                len,
+                object: q.object,
+                subjects,
+            })
         })
         .collect()
 }
@@ -922,6 +937,27 @@ fn bench_queries(
                 black_box(r.ty),
             );
             let right = found.len() == r.len;
+            drop(black_box(found));
+            right
+        })
+    });
+    group.finish();
+
+    let total: usize = reverse.iter().map(|r| r.subjects.len()).sum();
+    eprintln!(
+        "{workload} {n}: subjects_for answers hold {:.1} users on average",
+        total as f64 / reverse.len().max(1) as f64
+    );
+    let mut group = c.benchmark_group("subjects_for");
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    let id = BenchmarkId::new(workload, n);
+    bench_cycle(&mut group, id, "subjects_for", |i| {
+        reverse.get(i % REVERSE_QUERIES).map_or(true, |r| {
+            let found =
+                engine.subjects_for(black_box(r.action), black_box(r.object));
+            let right = found == r.subjects;
             drop(black_box(found));
             right
         })
