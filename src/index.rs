@@ -27,7 +27,6 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use hashbrown::HashTable;
-use indexmap::IndexSet;
 use smallvec::SmallVec;
 
 use crate::id::{GrantId, ObjectId, OrgId, RoleId, ShareId, TypeId, UserId};
@@ -72,6 +71,11 @@ impl Hasher for KeyHasher {
 
 /// Hash builder for [`KeyHasher`].
 pub(crate) type KeyBuild = BuildHasherDefault<KeyHasher>;
+
+/// An insertion-ordered set of handles hashed with [`KeyHasher`]: the
+/// working sets of mutations and queries (handles are dense integers the
+/// engine assigns, so keyed SipHash buys nothing there).
+pub(crate) type HandleSet<T> = indexmap::IndexSet<T, KeyBuild>;
 
 /// Scope keys and their action masks: an open-addressed table with
 /// linear probing, in one shared allocation.
@@ -539,7 +543,7 @@ impl Index {
     /// Rebuilds the entries of everything marked dirty.
     pub(crate) fn refresh(&mut self, model: &Model, mut dirty: Dirty) {
         let mut toggled: Vec<ObjectId> = Vec::new();
-        let mut reached: IndexSet<ObjectId> = IndexSet::new();
+        let mut reached: HandleSet<ObjectId> = HandleSet::default();
         for sh in &dirty.shares {
             let new_key = model
                 .shares

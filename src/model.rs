@@ -9,8 +9,9 @@
 
 use std::collections::HashMap;
 
-use indexmap::{IndexMap, IndexSet};
+use indexmap::IndexMap;
 
+use crate::index::{HandleSet, KeyBuild};
 use crate::lookup::{EmailTable, KeyTable, RoleNames};
 use crate::set::{PairMap, Set};
 use serde::{Deserialize, Serialize};
@@ -535,10 +536,10 @@ impl Grant {
 /// Records touched by a primitive, whose index entries must be rebuilt.
 #[derive(Debug, Default)]
 pub(crate) struct Dirty {
-    pub(crate) shares: IndexSet<ShareId>,
-    pub(crate) roles: IndexSet<RoleId>,
-    pub(crate) users: IndexSet<UserId>,
-    pub(crate) objects: IndexSet<ObjectId>,
+    pub(crate) shares: HandleSet<ShareId>,
+    pub(crate) roles: HandleSet<RoleId>,
+    pub(crate) users: HandleSet<UserId>,
+    pub(crate) objects: HandleSet<ObjectId>,
 }
 
 /// The whole policy store.
@@ -558,9 +559,10 @@ pub(crate) struct Model {
     /// Pending ownership transfers: root object to recipient organization.
     pub(crate) transfers: IndexMap<ObjectId, OrgId>,
     #[serde(skip)]
-    pub(crate) share_keys: HashMap<(ObjectId, Grantee), ShareId>,
+    pub(crate) share_keys: HashMap<(ObjectId, Grantee), ShareId, KeyBuild>,
     #[serde(skip)]
-    pub(crate) shares_by_grantee: HashMap<Grantee, IndexSet<ShareId>>,
+    pub(crate) shares_by_grantee:
+        HashMap<Grantee, HandleSet<ShareId>, KeyBuild>,
     #[serde(skip)]
     pub(crate) org_names: HashMap<Name, OrgId>,
     #[serde(skip)]
@@ -689,7 +691,7 @@ impl Model {
 
     /// Every descendant of `object`, parents before children.
     pub(crate) fn descendants(&self, object: ObjectId) -> Vec<ObjectId> {
-        let mut seen: IndexSet<ObjectId> = IndexSet::new();
+        let mut seen: HandleSet<ObjectId> = HandleSet::default();
         let mut stack = vec![object];
         while let Some(o) = stack.pop() {
             if let Some(rec) = self.objects.get(o) {
@@ -1008,7 +1010,7 @@ impl Model {
                 o.links_mut().rare_mut().tokens.insert(id);
             }
         }
-        self.shares_by_grantee = HashMap::new();
+        self.shares_by_grantee = HashMap::default();
         for (id, s) in self.shares.iter() {
             self.shares_by_grantee.entry(s.grantee).or_default().insert(id);
         }

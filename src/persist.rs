@@ -16,7 +16,7 @@ use crate::audit::{Event, LogBase, Outcome, Revision};
 use crate::engine::{Config, Downstream, Engine};
 use crate::error::{LoadError, LoadErrorKind};
 use crate::id::{Arena, Idx, ObjectId, OrgId, ShareId, TypeId, UserId};
-use crate::index::Index;
+use crate::index::{Index, KeyBuild};
 use crate::lookup::{EmailTable, KeyTable, RoleNames};
 use crate::model::{pair_key, Model, ObjectKind};
 use crate::schema::{Schema, PERMISSIONS, ROLES, USERS};
@@ -351,8 +351,8 @@ impl HandleNames {
 
 /// Maps `key` to `value` unless `key` is mapped already; returns whether
 /// it was added.
-fn insert_new<K: Eq + Hash, V>(
-    map: &mut HashMap<K, V>,
+fn insert_new<K: Eq + Hash, V, S: std::hash::BuildHasher>(
+    map: &mut HashMap<K, V, S>,
     key: K,
     value: V,
 ) -> bool {
@@ -734,8 +734,10 @@ fn validate_and_link(
     }
 
     // Shares.
-    let mut share_keys =
-        HashMap::with_capacity(shares.iter::<ShareId>().count());
+    let mut share_keys = HashMap::with_capacity_and_hasher(
+        shares.iter::<ShareId>().count(),
+        KeyBuild::default(),
+    );
     for (id, s) in shares.iter::<ShareId>() {
         let path = || format!("model.shares[{}]", id.as_usize());
         let root_ok =

@@ -7,11 +7,9 @@
 //! so its cost follows the size of the answer (and of the subject's
 //! grants), not the size of the policy.
 
-use indexmap::IndexSet;
-
 use crate::decision::Subject;
 use crate::id::{ActionId, ObjectId, RoleId, ShareId, TypeId, UserId};
-use crate::index::{decode, Scope};
+use crate::index::{decode, HandleSet, Scope};
 use crate::schema::{GRANT, READ, REVOKE};
 use crate::share::{Grantee, Grantor};
 use crate::Engine;
@@ -98,7 +96,7 @@ impl Engine {
             Subject::Token(t) => self.model.tokens.get(t).map(|t| t.user),
             _ => None,
         };
-        let mut found: IndexSet<ObjectId> = IndexSet::new();
+        let mut found: HandleSet<ObjectId> = HandleSet::default();
         let grantees: Vec<Grantee> = match user {
             Some(u) => self.grantees_of(u).to_vec(),
             None => vec![Grantee::Public],
@@ -193,7 +191,7 @@ impl Engine {
         let Some(obj) = self.model.objects.get(object) else {
             return Vec::new();
         };
-        let mut roles: IndexSet<RoleId> = IndexSet::new();
+        let mut roles: HandleSet<RoleId> = HandleSet::default();
         for p in &obj.links().listed_in {
             if let Some(perm) = self.model.permissions.get(*p) {
                 if perm.action == action {
@@ -213,7 +211,7 @@ impl Engine {
                 }
             }
         }
-        let mut users: IndexSet<UserId> = IndexSet::new();
+        let mut users: HandleSet<UserId> = HandleSet::default();
         let covering =
             std::iter::once(object).chain(obj.ancestors().iter().copied());
         for a in covering {
@@ -350,7 +348,7 @@ impl Engine {
             })
         };
         let mut out = Vec::new();
-        let mut placed: IndexSet<ShareId> = IndexSet::new();
+        let mut placed: HandleSet<ShareId> = HandleSet::default();
         // Roots of the tree first, then children depth-first.
         let mut stack: Vec<(ShareId, usize, bool)> = ids
             .iter()

@@ -18,7 +18,7 @@ use crate::id::{
     ActionId, Name, ObjectId, OrgId, PermissionId, RoleId, ShareId, TypeId,
     UserId,
 };
-use crate::index::create_key;
+use crate::index::{create_key, HandleSet};
 use crate::model::{Dirty, Grant, ObjectKind, Permission, Role};
 use crate::schema::{CREATE, DELETE, GRANT, PERMISSIONS, READ, REVOKE, ROLES};
 use crate::schema::{UPDATE, USERS};
@@ -781,7 +781,7 @@ impl Engine {
         // whose parents go too. Descendants owned by another organization
         // are never deleted: they lose the link and stay.
         let owner = self.model.objects.get(object).map(|o| o.org);
-        let mut doomed: IndexSet<ObjectId> = IndexSet::new();
+        let mut doomed: HandleSet<ObjectId> = HandleSet::default();
         doomed.insert(object);
         for d in self.model.descendants(object) {
             let orphaned = self.model.objects.get(d).is_some_and(|o| {

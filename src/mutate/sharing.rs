@@ -12,7 +12,6 @@
 
 use std::collections::HashMap;
 
-use indexmap::IndexSet;
 use smallvec::SmallVec;
 
 use super::handlers::{denied, invalid, not_found, Result, Who};
@@ -20,6 +19,7 @@ use super::{Created, Op};
 use crate::engine::Downstream;
 use crate::error::ErrorKind;
 use crate::id::{ObjectId, OrgId, ShareId, TypeId, UserId};
+use crate::index::HandleSet;
 use crate::model::{pair_key, Connection, Dirty, ObjectKind};
 use crate::schema::{Level, DELETE, GRANT};
 use crate::share::ShareStatus;
@@ -50,7 +50,7 @@ type Dependents = Vec<(ShareId, Option<Levels>)>;
 /// Changes to consider on top of the stored shares.
 #[derive(Default)]
 struct Overlay {
-    removed: IndexSet<ShareId>,
+    removed: HandleSet<ShareId>,
     replaced: Option<(ShareId, Share)>,
 }
 
@@ -559,7 +559,7 @@ impl Engine {
         if let Some(id) = existing {
             if self.config.downstream == Downstream::Restrict {
                 let overlay = Overlay {
-                    removed: IndexSet::new(),
+                    removed: HandleSet::default(),
                     replaced: Some((id, share.clone())),
                 };
                 self.refuse_dependents(&[root], &overlay, id)?;
@@ -658,8 +658,8 @@ impl Engine {
     /// share any of those can derive from (rooted at an ancestor of a
     /// descendant: with several parents, a meter can be shared on the
     /// strength of another property than the one changed).
-    fn family(&self, roots: &[ObjectId]) -> IndexSet<ShareId> {
-        let mut objs: IndexSet<ObjectId> = IndexSet::new();
+    fn family(&self, roots: &[ObjectId]) -> HandleSet<ShareId> {
+        let mut objs: HandleSet<ObjectId> = HandleSet::default();
         for r in roots {
             let Some(rec) = self.model.objects.get(*r) else { continue };
             objs.insert(*r);
@@ -671,7 +671,7 @@ impl Engine {
                 }
             }
         }
-        let mut out = IndexSet::new();
+        let mut out = HandleSet::default();
         for o in objs {
             if let Some(rec) = self.model.objects.get(o) {
                 out.extend(rec.links().shares().iter().copied());
@@ -1002,7 +1002,7 @@ impl Engine {
         if self.config.downstream != Downstream::Cascade {
             return;
         }
-        let mut roots: IndexSet<ObjectId> = IndexSet::new();
+        let mut roots: HandleSet<ObjectId> = HandleSet::default();
         for (_, s) in self.model.shares.iter::<ShareId>() {
             roots.insert(s.root);
         }
