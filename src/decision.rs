@@ -1,6 +1,7 @@
 //! The decision: [`Engine::check`], [`Engine::explain`] and
 //! [`Engine::check_batch`].
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
@@ -318,23 +319,41 @@ impl Engine {
     /// The chain of shares from the owner to `share`, following each
     /// grantor's own share-forward.
     pub(crate) fn share_chain(&self, share: ShareId) -> Vec<ShareId> {
+        // Breadth first through the shares each grantor forwards from: the
+        // shortest chain that starts at a share the owner granted. Following
+        // the first upstream share found can walk into a circle (two
+        // holders who forwarded to each other) while another chain from the
+        // owner exists.
+        let mut below: HashMap<ShareId, ShareId> = HashMap::new();
+        let mut queue = std::collections::VecDeque::from([share]);
+        while let Some(current) = queue.pop_front() {
+            let Some(s) = self.model.shares.get(current) else { continue };
+            let Grantor::User(g) = s.grantor else {
+                let mut chain = vec![current];
+                let mut at = current;
+                while let Some(next) = below.get(&at) {
+                    chain.push(*next);
+                    at = *next;
+                }
+                return chain;
+            };
+            for id in self.upstream_of(g, s.root) {
+                if id != share && !below.contains_key(&id) {
+                    below.insert(id, current);
+                    queue.push_back(id);
+                }
+            }
+        }
+        // No chain reaches the owner (a share kept under `Keep` after its
+        // upstream went): trace back as far as the shares go.
         let mut chain = vec![share];
         let mut current = share;
         while let Some(s) = self.model.shares.get(current) {
             let Grantor::User(g) = s.grantor else { break };
-            let grantees = self.grantees_of(g);
-            let personal = grantees.get(..2).unwrap_or(&[]);
             let next = self
-                .shares_covering(personal, s.root)
+                .upstream_of(g, s.root)
                 .into_iter()
-                .find(|id| {
-                    !chain.contains(id)
-                        && self
-                            .model
-                            .shares
-                            .get(*id)
-                            .is_some_and(|v| v.share_forward)
-                });
+                .find(|id| !chain.contains(id));
             match next {
                 Some(n) => {
                     chain.push(n);
@@ -345,6 +364,22 @@ impl Engine {
         }
         chain.reverse();
         chain
+    }
+
+    /// The accepted shares with share-forward that reach `grantor` (in
+    /// person or through their organization) on `root` or an ancestor.
+    fn upstream_of(
+        &self,
+        grantor: UserId,
+        root: ObjectId,
+    ) -> SmallVec<[ShareId; 4]> {
+        let grantees = self.grantees_of(grantor);
+        let personal = grantees.get(..2).unwrap_or(&[]);
+        let mut out = self.shares_covering(personal, root);
+        out.retain(|id| {
+            self.model.shares.get(*id).is_some_and(|v| v.share_forward)
+        });
+        out
     }
 
     /// The role path through bound grants: the role allows the action and

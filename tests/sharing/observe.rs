@@ -239,6 +239,47 @@ fn explain_names_the_organization_share() {
     assert_eq!(r.reasons(), [Reason::Share { share: id, chain: vec![id] }]);
 }
 
+#[test]
+fn explain_finds_the_chain_from_the_owner_past_a_circle() {
+    // Pat holds share-forward through her organization's share from the
+    // owner; she forwards to Kim, and Kim forwards back to Pat in person.
+    // Kim's chain must run through the organization share, not around the
+    // circle of the two personal shares.
+    let mut w = world(Downstream::Cascade, &["Provider", "Installer"]);
+    let (prov, inst, jack, hq) = (w.orgs[0], w.orgs[1], w.jack, w.hq);
+    let (pat, kim) = (w.users[0], w.users[1]);
+    connect(&mut w.e, prov, inst);
+    let spec = || ShareSpec::custom().share_forward(true);
+    let org_share = ok(&mut w.e, |e| {
+        e.act(Actor::User(jack), T).share(
+            hq.property,
+            Grantee::Org(prov),
+            spec(),
+        )
+    });
+    ok(&mut w.e, |e| e.act(Actor::User(pat), T).accept_share(org_share));
+    let to_kim = share_accepted(&mut w.e, pat, hq.property, kim, spec());
+    let back = share_accepted(&mut w.e, kim, hq.property, pat, spec());
+    let read = action(&w.e, "read");
+    let r = w.e.explain(Subject::User(kim), read, hq.gas);
+    assert_eq!(
+        r.reasons(),
+        [Reason::Share { share: to_kim, chain: vec![org_share, to_kim] }]
+    );
+    // Pat reaches it twice: through her organization, and in person
+    // through Kim, whose chain again starts at the owner.
+    let r = w.e.explain(Subject::User(pat), read, hq.gas);
+    let chains: Vec<Vec<ShareId>> = r
+        .reasons()
+        .iter()
+        .filter_map(|x| match x {
+            Reason::Share { chain, .. } => Some(chain.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(chains.contains(&vec![org_share, to_kim, back]), "{chains:?}");
+}
+
 // ----- share tree -------------------------------------------------------
 
 #[test]
