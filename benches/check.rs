@@ -878,11 +878,7 @@ fn bench_queries(
     map: &Baseline,
 ) {
     let mask = queries.len() - 1;
-    let mut group = c.benchmark_group("explain");
-    group
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
-    bench_cycle(&mut group, BenchmarkId::new(workload, n), "explain", |i| {
+    bench_query(c, "explain", BenchmarkId::new(workload, n), |i| {
         queries.get(i & mask).map_or(true, |q| {
             let r = engine.explain(
                 black_box(q.subject),
@@ -894,19 +890,13 @@ fn bench_queries(
             right
         })
     });
-    group.finish();
 
     // The expected size of each pair's action set, from the baseline.
     let sizes: Vec<usize> = queries
         .iter()
         .map(|q| map.get(&q.key).map_or(0, |m| m.count_ones() as usize))
         .collect();
-    let mut group = c.benchmark_group("allowed_actions");
-    group
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
-    let id = BenchmarkId::new(workload, n);
-    bench_cycle(&mut group, id, "allowed_actions", |i| {
+    bench_query(c, "allowed_actions", BenchmarkId::new(workload, n), |i| {
         let j = i & mask;
         let (Some(q), Some(size)) = (queries.get(j), sizes.get(j)) else {
             return true;
@@ -915,21 +905,17 @@ fn bench_queries(
             engine.allowed_actions(black_box(q.subject), black_box(q.object));
         set.len() == *size && set.contains(q.action) == q.expected.is_allow()
     });
-    group.finish();
 
     let reverse =
         make_reverse(engine, queries).unwrap_or_else(|e| fail("reverse", &e));
-    let total: usize = reverse.iter().map(|r| r.len).sum();
+    let average = |total: usize| total as f64 / reverse.len().max(1) as f64;
+    let objects = average(reverse.iter().map(|r| r.len).sum());
+    let users = average(reverse.iter().map(|r| r.subjects.len()).sum());
     eprintln!(
-        "{workload} {n}: objects_for answers hold {:.1} objects on average",
-        total as f64 / reverse.len().max(1) as f64
+        "{workload} {n}: objects_for answers hold {objects:.1} objects, \
+         subjects_for answers {users:.1} users on average"
     );
-    let mut group = c.benchmark_group("objects_for");
-    group
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
-    let id = BenchmarkId::new(workload, n);
-    bench_cycle(&mut group, id, "objects_for", |i| {
+    bench_query(c, "objects_for", BenchmarkId::new(workload, n), |i| {
         reverse.get(i % REVERSE_QUERIES).map_or(true, |r| {
             let found = engine.objects_for(
                 black_box(r.subject),
@@ -941,19 +927,7 @@ fn bench_queries(
             right
         })
     });
-    group.finish();
-
-    let total: usize = reverse.iter().map(|r| r.subjects.len()).sum();
-    eprintln!(
-        "{workload} {n}: subjects_for answers hold {:.1} users on average",
-        total as f64 / reverse.len().max(1) as f64
-    );
-    let mut group = c.benchmark_group("subjects_for");
-    group
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
-    let id = BenchmarkId::new(workload, n);
-    bench_cycle(&mut group, id, "subjects_for", |i| {
+    bench_query(c, "subjects_for", BenchmarkId::new(workload, n), |i| {
         reverse.get(i % REVERSE_QUERIES).map_or(true, |r| {
             let found =
                 engine.subjects_for(black_box(r.action), black_box(r.object));
@@ -962,6 +936,21 @@ fn bench_queries(
             right
         })
     });
+}
+
+/// One query benchmark in group `what` (1 s warm-up, 3 s measurement);
+/// see [`bench_cycle`].
+fn bench_query(
+    c: &mut Criterion,
+    what: &str,
+    id: BenchmarkId,
+    answer: impl FnMut(usize) -> bool,
+) {
+    let mut group = c.benchmark_group(what);
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    bench_cycle(&mut group, id, what, answer);
     group.finish();
 }
 

@@ -8,12 +8,12 @@
 //! allocation. Keys come from applications, so they are hashed with the
 //! standard library's keyed SipHash, which resists collision flooding.
 
-use std::hash::{BuildHasher, Hasher, RandomState};
+use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 
 use hashbrown::hash_table::Entry;
 use hashbrown::HashTable;
 
-use crate::id::{Arena, ObjectId, OrgId, RoleId, TypeId, UserId};
+use crate::id::{Arena, Idx, ObjectId, OrgId, RoleId, TypeId, UserId};
 use crate::model::{email_key, Object, Role, User};
 
 /// Adds `id` under `hash` unless a handle `same` accepts is there; returns
@@ -41,65 +41,106 @@ fn remove<I: Copy + Eq>(table: &mut HashTable<I>, hash: u64, id: I) {
     }
 }
 
-/// Data objects by (type, key). Users, roles and permissions are found
-/// by their handles instead.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct KeyTable {
-    table: HashTable<ObjectId>,
+/// A record found by a name it carries within a scope: a data object by
+/// its key within its type, a role by its name within its organization.
+pub(crate) trait Keyed {
+    /// The handle of such a record.
+    type Id: Idx + Copy + Eq;
+    /// What the name is unique within.
+    type Scope: Copy + Eq + Hash;
+    /// The record's scope and name.
+    fn scoped_name(&self) -> (Self::Scope, &str);
+}
+
+impl Keyed for Object {
+    type Id = ObjectId;
+    type Scope = TypeId;
+    fn scoped_name(&self) -> (TypeId, &str) {
+        (self.ty, self.key())
+    }
+}
+
+impl Keyed for Role {
+    type Id = RoleId;
+    type Scope = OrgId;
+    fn scoped_name(&self) -> (OrgId, &str) {
+        (self.org, self.name())
+    }
+}
+
+/// Records of one kind by scope and name.
+#[derive(Clone, Debug)]
+pub(crate) struct ByName<R: Keyed> {
+    table: HashTable<R::Id>,
     hasher: RandomState,
 }
 
-impl KeyTable {
-    fn hash(hasher: &RandomState, ty: TypeId, key: &str) -> u64 {
-        hasher.hash_one((ty.as_u32(), key))
+impl<R: Keyed> Default for ByName<R> {
+    fn default() -> Self {
+        ByName::with_capacity(0)
+    }
+}
+
+/// Data objects by (type, key). Users, roles and permissions are found
+/// by their handles instead.
+pub(crate) type KeyTable = ByName<Object>;
+
+/// Roles by organization and name.
+pub(crate) type RoleNames = ByName<Role>;
+
+impl<R: Keyed> ByName<R> {
+    fn hash(hasher: &RandomState, scope: R::Scope, name: &str) -> u64 {
+        hasher.hash_one((scope, name))
     }
 
-    /// An empty table with room for `n` objects.
-    pub(crate) fn with_capacity(n: usize) -> KeyTable {
-        KeyTable {
+    /// An empty table with room for `n` records.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        ByName {
             table: HashTable::with_capacity(n),
             hasher: RandomState::new(),
         }
     }
 
-    /// The data object of type `ty` with key `key`.
+    /// The record named `name` in `scope`.
     pub(crate) fn get(
         &self,
-        objects: &Arena<Object>,
-        ty: TypeId,
-        key: &str,
-    ) -> Option<ObjectId> {
-        let h = Self::hash(&self.hasher, ty, key);
-        let is = |id: &ObjectId| {
-            objects.get(*id).is_some_and(|o| o.ty == ty && o.key() == key)
+        records: &Arena<R>,
+        scope: R::Scope,
+        name: &str,
+    ) -> Option<R::Id> {
+        let h = Self::hash(&self.hasher, scope, name);
+        let is = |id: &R::Id| {
+            records.get(*id).is_some_and(|r| r.scoped_name() == (scope, name))
         };
         self.table.find(h, is).copied()
     }
 
-    /// Indexes `id`, which must be in `objects` (as must every object
-    /// already indexed), unless another object of its type with its key is
-    /// indexed already; returns whether it was added.
+    /// Indexes `id`, which must be in `records` (as must every record
+    /// already indexed), unless another record has its scope and name;
+    /// returns whether it was added.
     pub(crate) fn insert_new(
         &mut self,
-        objects: &Arena<Object>,
-        id: ObjectId,
+        records: &Arena<R>,
+        id: R::Id,
     ) -> bool {
-        let Some(o) = objects.get(id) else { return false };
+        let Some(r) = records.get(id) else { return false };
         let hasher = &self.hasher;
-        let (ty, key) = (o.ty, o.key());
-        let same = |x: ObjectId| {
-            objects.get(x).is_some_and(|o| o.ty == ty && o.key() == key)
+        let key = r.scoped_name();
+        let same =
+            |x: R::Id| records.get(x).is_some_and(|r| r.scoped_name() == key);
+        let rehash = |x: R::Id| {
+            records.get(x).map_or(0, |r| {
+                let (scope, name) = r.scoped_name();
+                Self::hash(hasher, scope, name)
+            })
         };
-        let rehash = |x: ObjectId| {
-            objects.get(x).map_or(0, |o| Self::hash(hasher, o.ty, o.key()))
-        };
-        let h = Self::hash(hasher, ty, key);
+        let h = Self::hash(hasher, key.0, key.1);
         insert_new(&mut self.table, h, id, same, rehash)
     }
 
-    /// Forgets `id`, indexed under `ty` and `key`.
-    pub(crate) fn remove(&mut self, ty: TypeId, key: &str, id: ObjectId) {
-        let h = Self::hash(&self.hasher, ty, key);
+    /// Forgets `id`, indexed under `scope` and `name`.
+    pub(crate) fn remove(&mut self, scope: R::Scope, name: &str, id: R::Id) {
+        let h = Self::hash(&self.hasher, scope, name);
         remove(&mut self.table, h, id);
     }
 }
@@ -187,69 +228,6 @@ impl EmailTable {
     /// Forgets `id`, indexed under `email`.
     pub(crate) fn remove(&mut self, email: &str, id: UserId) {
         let h = Self::hash(&self.hasher, email);
-        remove(&mut self.table, h, id);
-    }
-}
-
-/// Roles by organization and name.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct RoleNames {
-    table: HashTable<RoleId>,
-    hasher: RandomState,
-}
-
-impl RoleNames {
-    fn hash(hasher: &RandomState, org: OrgId, name: &str) -> u64 {
-        hasher.hash_one((org.as_u32(), name))
-    }
-
-    /// An empty table with room for `n` roles.
-    pub(crate) fn with_capacity(n: usize) -> RoleNames {
-        RoleNames {
-            table: HashTable::with_capacity(n),
-            hasher: RandomState::new(),
-        }
-    }
-
-    /// The role of `org` named `name`.
-    pub(crate) fn get(
-        &self,
-        roles: &Arena<Role>,
-        org: OrgId,
-        name: &str,
-    ) -> Option<RoleId> {
-        let h = Self::hash(&self.hasher, org, name);
-        let is = |id: &RoleId| {
-            roles.get(*id).is_some_and(|r| r.org == org && r.name() == name)
-        };
-        self.table.find(h, is).copied()
-    }
-
-    /// Indexes `id` under its organization and name, which must be in
-    /// `roles` (as must every role already indexed), unless its
-    /// organization has another role of that name; returns whether it was
-    /// added.
-    pub(crate) fn insert_new(
-        &mut self,
-        roles: &Arena<Role>,
-        id: RoleId,
-    ) -> bool {
-        let Some(r) = roles.get(id) else { return false };
-        let hasher = &self.hasher;
-        let (org, name) = (r.org, r.name());
-        let same = |x: RoleId| {
-            roles.get(x).is_some_and(|r| r.org == org && r.name() == name)
-        };
-        let rehash = |x: RoleId| {
-            roles.get(x).map_or(0, |r| Self::hash(hasher, r.org, r.name()))
-        };
-        let h = Self::hash(hasher, org, name);
-        insert_new(&mut self.table, h, id, same, rehash)
-    }
-
-    /// Forgets `id`, indexed under `org` and `name`.
-    pub(crate) fn remove(&mut self, org: OrgId, name: &str, id: RoleId) {
-        let h = Self::hash(&self.hasher, org, name);
         remove(&mut self.table, h, id);
     }
 }
