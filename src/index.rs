@@ -330,8 +330,30 @@ fn reach_of(model: &Model, o: ObjectId) -> Reach {
             }
         }
     }
-    out.sort_unstable_by_key(|(g, _)| g.code());
-    out.into_boxed_slice()
+    let mut packed: Vec<u64> =
+        out.into_iter().map(|(g, l)| (g.code() << 2) | rank(l)).collect();
+    packed.sort_unstable();
+    packed.into_boxed_slice()
+}
+
+/// A level's rank in a reach entry: 1, 2, 3 for `None`, `Read`, `Full`
+/// (0 is "no share").
+fn rank(level: Level) -> u64 {
+    match level {
+        Level::None => 1,
+        Level::Read => 2,
+        Level::Full => 3,
+    }
+}
+
+/// The level of a rank, `None` for 0 (no share).
+fn unrank(rank: u64) -> Option<Level> {
+    match rank {
+        1 => Some(Level::None),
+        2 => Some(Level::Read),
+        3 => Some(Level::Full),
+        _ => None,
+    }
 }
 
 /// Decodes a scope key.
@@ -480,8 +502,10 @@ pub(crate) struct Index {
 }
 
 /// The grantees reaching one object through accepted shares, with their
-/// highest level; sorted by grantee, usually empty.
-pub(crate) type Reach = Box<[(Grantee, Level)]>;
+/// highest level, each packed in one word (the grantee's code shifted by
+/// two, then the level's rank) so that a lookup compares integers; sorted,
+/// usually empty.
+pub(crate) type Reach = Box<[u64]>;
 
 impl Index {
     /// Builds the index of a whole model (used once, when loading).
@@ -711,7 +735,7 @@ impl Index {
     }
 
     /// The reach entry a slot points at (empty for none).
-    fn reach_list(&self, slot: Slot) -> &[(Grantee, Level)] {
+    fn reach_list(&self, slot: Slot) -> &[u64] {
         let at = (slot.reach as usize).checked_sub(1);
         at.and_then(|i| self.reach_lists.get(i)).map_or(&[], |r| r)
     }
@@ -787,14 +811,26 @@ impl Index {
         o: ObjectId,
         grantees: &[Grantee],
     ) -> Option<Level> {
-        let mut best = None;
         let slot = self.objects.get(o.as_usize())?;
-        for (g, l) in self.reach_list(*slot) {
-            if grantees.contains(g) {
-                best = best.max(Some(*l));
+        let list = self.reach_list(*slot);
+        let mut best = 0;
+        if let [a, b, c] = grantees {
+            // `check`'s case: the user, their organization, the public.
+            let (a, b, c) = (a.code(), b.code(), c.code());
+            for e in list {
+                let g = e >> 2;
+                if g == a || g == b || g == c {
+                    best = best.max(e & 3);
+                }
+            }
+        } else {
+            for e in list {
+                if grantees.iter().any(|g| g.code() == e >> 2) {
+                    best = best.max(e & 3);
+                }
             }
         }
-        best
+        unrank(best)
     }
 
     #[inline]
@@ -946,6 +982,29 @@ mod tests {
         assert_eq!(maps.census(), (1, 1));
         maps.release(&c);
         assert_eq!(maps.census(), (0, 0));
+    }
+
+    #[test]
+    fn reach_entries_pack_grantee_and_level() {
+        let big = UserId::new(UserId::MAX.as_usize()).unwrap();
+        let grantees = [
+            Grantee::User(UserId::new(0).unwrap()),
+            Grantee::User(big),
+            Grantee::Org(OrgId::new(7).unwrap()),
+            Grantee::Public,
+        ];
+        for g in grantees {
+            for l in [Level::None, Level::Read, Level::Full] {
+                let e = (g.code() << 2) | rank(l);
+                assert_eq!(e >> 2, g.code(), "{g:?}");
+                assert_eq!(unrank(e & 3), Some(l));
+            }
+        }
+        assert_eq!(unrank(0), None);
+        // Ranks order as levels do, so the highest rank is the highest
+        // level.
+        assert!(rank(Level::None) < rank(Level::Read));
+        assert!(rank(Level::Read) < rank(Level::Full));
     }
 
     /// A user's entry fills one cache line.
