@@ -295,8 +295,8 @@ macro_rules! string_newtype_impls {
             }
         }
         impl<'de> Deserialize<'de> for $name {
-            /// A string, validated as [`$name::new`] does; one allocation,
-            /// and none in between when the input can lend the string.
+            /// A string, validated as `new` does; one allocation, and
+            /// none in between when the input can lend the string.
             fn deserialize<D: serde::Deserializer<'de>>(
                 d: D,
             ) -> Result<Self, D::Error> {
