@@ -315,7 +315,7 @@ pub(crate) fn share_key(root: ObjectId, grantee: Grantee) -> u64 {
 /// dead object).
 fn reach_of(model: &Model, o: ObjectId) -> Reach {
     let Some(rec) = model.objects.get(o) else { return Reach::default() };
-    let mut out: Vec<(Grantee, Level)> = Vec::new();
+    let mut out: Vec<u64> = Vec::new();
     for a in std::iter::once(o).chain(rec.ancestors().iter().copied()) {
         let Some(root) = model.objects.get(a) else { continue };
         for id in root.links().shares() {
@@ -323,17 +323,16 @@ fn reach_of(model: &Model, o: ObjectId) -> Reach {
             if s.status != ShareStatus::Accepted {
                 continue;
             }
-            let level = s.level_for(o, rec.ty);
-            match out.iter_mut().find(|(g, _)| *g == s.grantee) {
-                Some(slot) => slot.1 = slot.1.max(level),
-                None => out.push((s.grantee, level)),
+            let (code, rank) =
+                (s.grantee.code(), rank(s.level_for(o, rec.ty)));
+            match out.iter_mut().find(|e| **e >> 2 == code) {
+                Some(e) => *e = (code << 2) | rank.max(*e & 3),
+                None => out.push((code << 2) | rank),
             }
         }
     }
-    let mut packed: Vec<u64> =
-        out.into_iter().map(|(g, l)| (g.code() << 2) | rank(l)).collect();
-    packed.sort_unstable();
-    packed.into_boxed_slice()
+    out.sort_unstable();
+    out.into_boxed_slice()
 }
 
 /// A level's rank in a reach entry: 1, 2, 3 for `None`, `Read`, `Full`
