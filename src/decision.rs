@@ -471,7 +471,9 @@ impl Engine {
         } else {
             match subject {
                 Subject::User(u) if self.model.users.contains(u) => {
-                    self.role_reasons(u, action, object, &mut reasons);
+                    if self.may_have_role_reason(u, action, object) {
+                        self.role_reasons(u, action, object, &mut reasons);
+                    }
                     let org = self.model.users.get(u).map(|r| r.org);
                     if let Some(id) =
                         self.matching_share(Some(u), org, action, object)
@@ -515,6 +517,26 @@ impl Engine {
             (Decision::Deny, None) => Some(Denial::NoMatchingGrant),
         };
         Response { decision, reasons, denial }
+    }
+
+    /// Whether a role grant of `user` may cover `object` for `action`:
+    /// the index's mask of the user's unbound grants has the action, or the
+    /// user holds bound grants (tested record by record). When neither
+    /// holds, [`Engine::role_reasons`] would find nothing, and it reads
+    /// every grant, role and permission record of the user to find it.
+    fn may_have_role_reason(
+        &self,
+        user: UserId,
+        action: ActionId,
+        object: ObjectId,
+    ) -> bool {
+        let (Some(ui), Some(meta)) =
+            (self.index.user(user), self.index.object(object))
+        else {
+            return true;
+        };
+        let bit = 1u64 << (action.as_u32() & 63);
+        ui.mask_on(object, meta) & bit != 0 || !ui.bound().is_empty()
     }
 
     fn role_reasons(
