@@ -37,7 +37,7 @@ impl NameError {
 
     #[cold]
     pub(crate) fn too_long(what: &'static str, s: &str, max: usize) -> Self {
-        let prefix: String = s.chars().take(32).collect();
+        let prefix = one_line(&s.chars().take(32).collect::<String>());
         NameError { kind: NameErrorKind::TooLong { what, prefix, max } }
     }
 
@@ -51,6 +51,21 @@ impl NameError {
         let value = value.escape_debug().to_string();
         NameError { kind: NameErrorKind::Invalid { what, value, reason } }
     }
+}
+
+/// `s` with its control characters escaped (`\n` for a line feed), so
+/// that an error message quoting input stays on one line.
+#[cold]
+pub(crate) fn one_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A raw index does not fit a handle.

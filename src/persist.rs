@@ -131,7 +131,10 @@ impl Engine {
     /// panics, whatever the input.
     pub fn from_json(json: &str) -> Result<Engine> {
         let snap: Snapshot = serde_json::from_str(json).map_err(|e| {
-            LoadError::new(LoadErrorKind::Syntax(e.to_string()))
+            // serde quotes input (an unknown field's name), which may
+            // hold a line break.
+            let msg = crate::error::one_line(&e.to_string());
+            LoadError::new(LoadErrorKind::Syntax(msg))
         })?;
         Engine::from_snapshot(snap)
     }
@@ -625,6 +628,9 @@ fn validate_and_link(
         }
         if let Some(o) = orgs.get_mut(p.org) {
             o.permissions.insert(id);
+            if p.applies_to_all {
+                o.applying_to_all.insert(id);
+            }
         }
     }
 

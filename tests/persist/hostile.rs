@@ -316,6 +316,20 @@ fn hostile_invalid_name() {
 }
 
 #[test]
+fn errors_quoting_input_stay_on_one_line() {
+    // serde names the unknown field, as decoded: here with a line feed.
+    let err = Engine::from_json(r#"{"version":1,"schema":{"acti\ns":[]}}"#)
+        .expect_err("unknown field");
+    let msg = err.to_string();
+    assert!(msg.contains(r"acti\ns"), "{msg}");
+    assert!(!msg.contains('\n'), "{msg}");
+    // A name too long to take is quoted in part, escaped too.
+    let long = format!("a\n{}", "b".repeat(300));
+    let err = accord::Name::new(&long).expect_err("too long");
+    assert!(!err.to_string().contains('\n'), "{err}");
+}
+
+#[test]
 fn hostile_over_limit() {
     let (_, b) = base_engine();
     assert_invalid(
