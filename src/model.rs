@@ -36,6 +36,11 @@ pub struct Org {
     pub(crate) roles: Set<RoleId>,
     #[serde(skip)]
     pub(crate) permissions: Set<PermissionId>,
+    /// Those of its permissions that apply to every object of their type
+    /// (the only ones a query by object must scan; listed ones are found
+    /// from the object).
+    #[serde(skip)]
+    pub(crate) applying_to_all: Set<PermissionId>,
     /// Every object the organization owns, including the objects standing
     /// for its users, roles and permissions, grouped by type.
     #[serde(skip)]
@@ -606,6 +611,7 @@ impl Model {
             users: Set::new(),
             roles: Set::new(),
             permissions: Set::new(),
+            applying_to_all: Set::new(),
             objects: IndexMap::new(),
         };
         let id = self.orgs.push(org)?;
@@ -930,6 +936,7 @@ impl Model {
         }
         if let Some(org) = self.orgs.get_mut(p.org) {
             org.permissions.shift_remove(&id);
+            org.applying_to_all.shift_remove(&id);
         }
         self.remove_object(p.object, dirty);
     }

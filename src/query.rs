@@ -200,7 +200,7 @@ impl Engine {
             }
         }
         if let Some(org) = self.model.orgs.get(obj.org) {
-            for p in &org.permissions {
+            for p in &org.applying_to_all {
                 if let Some(perm) = self.model.permissions.get(*p) {
                     if perm.applies_to_all
                         && perm.ty == obj.ty

@@ -436,6 +436,9 @@ impl Engine {
         self.model.permissions.push::<PermissionId>(perm);
         if let Some(o) = self.model.orgs.get_mut(org) {
             o.permissions.insert(id);
+            if applies_to_all {
+                o.applying_to_all.insert(id);
+            }
         }
         Ok(id)
     }
