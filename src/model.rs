@@ -215,12 +215,8 @@ pub struct Object {
     pub(crate) org: OrgId,
     pub(crate) key: Name,
     pub(crate) kind: ObjectKind,
-    /// How many of the first entries of `lineage` are the parents.
-    parent_count: u32,
-    /// The direct parents in the order given, then the transitive
-    /// closure of the parents, sorted (it excludes the object itself).
-    /// One allocation, none for an object without parents.
-    lineage: Box<[ObjectId]>,
+    /// The parents and the ancestors.
+    lineage: Lineage,
     /// Back-references, allocated only for the objects that have some.
     links: Option<Box<Links>>,
 }
@@ -274,8 +270,7 @@ impl Object {
             org,
             key,
             kind,
-            parent_count: 0,
-            lineage: Box::default(),
+            lineage: Lineage::default(),
             links: None,
         };
         o.set_lineage(parents, ancestors);
@@ -284,12 +279,7 @@ impl Object {
 
     /// Replaces the parents and the ancestors.
     fn set_lineage(&mut self, parents: &[ObjectId], ancestors: &[ObjectId]) {
-        let Ok(count) = u32::try_from(parents.len()) else { return };
-        let mut lineage = Vec::with_capacity(parents.len() + ancestors.len());
-        lineage.extend_from_slice(parents);
-        lineage.extend_from_slice(ancestors);
-        self.parent_count = count;
-        self.lineage = lineage.into_boxed_slice();
+        self.lineage = Lineage::new(parents, ancestors);
     }
 
     /// Replaces the parents, keeping the ancestors (which the caller
@@ -317,11 +307,66 @@ impl Object {
 
     /// Replaces the ancestors, keeping the parents.
     pub(crate) fn set_ancestors(&mut self, ancestors: &[ObjectId]) {
-        let parents = self.parents();
-        let mut lineage = Vec::with_capacity(parents.len() + ancestors.len());
-        lineage.extend_from_slice(parents);
-        lineage.extend_from_slice(ancestors);
-        self.lineage = lineage.into_boxed_slice();
+        self.lineage = Lineage::new(self.parents(), ancestors);
+    }
+}
+
+/// An object's direct parents, in the order given, and the transitive
+/// closure of its parents, sorted (it excludes the object itself).
+///
+/// Most child objects have one parent that has no parent of its own (an
+/// observation under a site, a meter under a property): both lists are
+/// then that one parent, kept in place. Other lineages take one
+/// allocation, the parents first, then the closure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Lineage {
+    /// Parents and ancestors are both exactly this object.
+    Single(ObjectId),
+    /// The first `parents` entries of `all` are the parents; the rest
+    /// are the ancestors.
+    Listed { parents: u32, all: Box<[ObjectId]> },
+}
+
+impl Default for Lineage {
+    fn default() -> Lineage {
+        Lineage::Listed { parents: 0, all: Box::default() }
+    }
+}
+
+impl Lineage {
+    fn new(parents: &[ObjectId], ancestors: &[ObjectId]) -> Lineage {
+        if let ([p], [a]) = (parents, ancestors) {
+            if p == a {
+                return Lineage::Single(*p);
+            }
+        }
+        // More parents than a `u32` counts exceed every limit; the
+        // lineage is then kept empty rather than misread.
+        let Ok(count) = u32::try_from(parents.len()) else {
+            return Lineage::default();
+        };
+        let mut all = Vec::with_capacity(parents.len() + ancestors.len());
+        all.extend_from_slice(parents);
+        all.extend_from_slice(ancestors);
+        Lineage::Listed { parents: count, all: all.into_boxed_slice() }
+    }
+
+    fn parents(&self) -> &[ObjectId] {
+        match self {
+            Lineage::Single(p) => std::slice::from_ref(p),
+            Lineage::Listed { parents, all } => {
+                all.get(..*parents as usize).unwrap_or(&[])
+            }
+        }
+    }
+
+    fn ancestors(&self) -> &[ObjectId] {
+        match self {
+            Lineage::Single(p) => std::slice::from_ref(p),
+            Lineage::Listed { parents, all } => {
+                all.get(*parents as usize..).unwrap_or(&[])
+            }
+        }
     }
 }
 
@@ -349,8 +394,7 @@ impl Object {
     /// The direct parents.
     #[must_use]
     pub fn parents(&self) -> &[ObjectId] {
-        let n = self.parent_count as usize;
-        self.lineage.get(..n).unwrap_or(&[])
+        self.lineage.parents()
     }
     /// The direct children, in ascending handle order (creation order),
     /// whether the policy was built live or loaded from a snapshot.
@@ -372,8 +416,7 @@ impl Object {
     /// Every ancestor (parents, their parents, …), sorted.
     #[must_use]
     pub fn ancestors(&self) -> &[ObjectId] {
-        let at = self.parent_count as usize;
-        self.lineage.get(at..).unwrap_or(&[])
+        self.lineage.ancestors()
     }
     /// Whether the object is `other` or lies under it.
     #[must_use]
@@ -1041,5 +1084,44 @@ mod tests {
         assert_eq!(std::mem::size_of::<Set<ObjectId>>(), 24);
         assert_eq!(std::mem::size_of::<PairMap<RoleId, GrantId>>(), 24);
         assert_eq!(std::mem::size_of::<Links>(), 56);
+        assert_eq!(std::mem::size_of::<Lineage>(), 24);
+    }
+
+    #[test]
+    fn lineage_keeps_a_lone_top_parent_in_place() {
+        let id = |n| ObjectId::new(n).unwrap();
+        let (a, b, c) = (id(1), id(2), id(3));
+        let cases: [(&[ObjectId], &[ObjectId], bool); 5] = [
+            (&[], &[], false),
+            (&[a], &[a], true),
+            (&[b], &[a, b], false),
+            (&[a, b], &[a, b], false),
+            (&[c, a], &[a, b, c], false),
+        ];
+        for (parents, ancestors, single) in cases {
+            let l = Lineage::new(parents, ancestors);
+            assert_eq!(l.parents(), parents);
+            assert_eq!(l.ancestors(), ancestors);
+            assert_eq!(matches!(l, Lineage::Single(_)), single, "{l:?}");
+        }
+        // Replacing the ancestors moves between the forms.
+        let mut o = Object::new(
+            TypeId::new(0).unwrap(),
+            OrgId::new(0).unwrap(),
+            Name::new("x").unwrap(),
+            ObjectKind::Data,
+            &[b],
+            &[a, b],
+        );
+        o.set_ancestors(&[b]);
+        assert!(matches!(o.lineage, Lineage::Single(p) if p == b));
+        o.add_parent(c);
+        assert_eq!((o.parents(), o.ancestors()), (&[b, c][..], &[b][..]));
+        o.set_ancestors(&[b, c]);
+        o.remove_parent(b);
+        assert_eq!((o.parents(), o.ancestors()), (&[c][..], &[b, c][..]));
+        o.set_ancestors(&[c]);
+        assert_eq!((o.parents(), o.ancestors()), (&[c][..], &[c][..]));
+        assert!(matches!(o.lineage, Lineage::Single(_)));
     }
 }
