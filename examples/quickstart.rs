@@ -137,7 +137,7 @@ fn show(
     object: ObjectId,
 ) {
     let Some(a) = engine.schema().action(action) else { return };
-    let key = engine.object(object).map_or("?", |o| o.key());
+    let key = engine.object(object).map_or("?".into(), |o| o.key());
     let response = engine.explain(Subject::User(user), a, object);
     println!("{who:>6} {action:<12} {key:<20} {}", engine.render(&response));
 }

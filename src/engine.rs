@@ -391,7 +391,7 @@ impl Engine {
                 .model
                 .objects
                 .get(object)
-                .filter(|o| o.key() == key)
+                .filter(|o| o.key_is(key))
                 .map(|_| object);
         }
         self.model.object_keys.get(&self.model.objects, ty, key)

@@ -56,7 +56,7 @@ impl Keyed for Object {
     type Id = ObjectId;
     type Scope = TypeId;
     fn scoped_name(&self) -> (TypeId, &str) {
-        (self.ty, self.key())
+        (self.ty, self.data_key())
     }
 }
 

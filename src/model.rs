@@ -213,7 +213,10 @@ pub enum ObjectKind {
 pub struct Object {
     pub(crate) ty: TypeId,
     pub(crate) org: OrgId,
-    pub(crate) key: Name,
+    /// The application's key; `None` for an object standing for a user,
+    /// role or permission, whose key is its handle's name (derived, so
+    /// not stored).
+    key: Option<Name>,
     pub(crate) kind: ObjectKind,
     /// The parents and the ancestors.
     lineage: Lineage,
@@ -235,8 +238,42 @@ struct ObjectRecord {
 
 impl From<ObjectRecord> for Object {
     fn from(r: ObjectRecord) -> Object {
-        Object::new(r.ty, r.org, r.key, r.kind, &r.parents, &[])
+        // A policy object's key is dropped when it is its handle's name;
+        // any other is kept, for validation to refuse.
+        let derived = r.kind != ObjectKind::Data
+            && displays_as(&HandleName(r.kind), r.key.as_str());
+        let key = (!derived).then_some(r.key);
+        Object::new(r.ty, r.org, key, r.kind, &r.parents, &[])
     }
+}
+
+/// Displays a policy object's key: its handle's name (`user#7`).
+struct HandleName(ObjectKind);
+
+impl std::fmt::Display for HandleName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            ObjectKind::Data => Ok(()),
+            ObjectKind::User(u) => u.fmt(f),
+            ObjectKind::Role(r) => r.fmt(f),
+            ObjectKind::Permission(p) => p.fmt(f),
+        }
+    }
+}
+
+/// Whether `value` displays exactly as `s`, compared piece by piece
+/// without building the string.
+pub(crate) fn displays_as(value: &impl std::fmt::Display, s: &str) -> bool {
+    struct Rest<'a>(Option<&'a str>);
+    impl std::fmt::Write for Rest<'_> {
+        fn write_str(&mut self, piece: &str) -> std::fmt::Result {
+            self.0 = self.0.and_then(|rest| rest.strip_prefix(piece));
+            Ok(())
+        }
+    }
+    let mut rest = Rest(Some(s));
+    std::fmt::write(&mut rest, format_args!("{value}")).is_ok()
+        && rest.0 == Some("")
 }
 
 impl Serialize for Object {
@@ -248,19 +285,36 @@ impl Serialize for Object {
         let mut o = s.serialize_struct("Object", 5)?;
         o.serialize_field("ty", &self.ty)?;
         o.serialize_field("org", &self.org)?;
-        o.serialize_field("key", &self.key)?;
+        match &self.key {
+            Some(key) => o.serialize_field("key", key)?,
+            None => o.serialize_field("key", &KeyOut(self.kind))?,
+        }
         o.serialize_field("kind", &self.kind)?;
         o.serialize_field("parents", self.parents())?;
         o.end()
     }
 }
 
+/// Writes a policy object's derived key as a string.
+struct KeyOut(ObjectKind);
+
+impl Serialize for KeyOut {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        s: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(&HandleName(self.0))
+    }
+}
+
 impl Object {
     /// An object with `parents` and `ancestors` and no back-references.
+    /// `key` is `None` for an object standing for a user, role or
+    /// permission.
     pub(crate) fn new(
         ty: TypeId,
         org: OrgId,
-        key: Name,
+        key: Option<Name>,
         kind: ObjectKind,
         parents: &[ObjectId],
         ancestors: &[ObjectId],
@@ -381,10 +435,54 @@ impl Object {
     pub fn org(&self) -> OrgId {
         self.org
     }
-    /// The application's key for the object, unique within its type.
+    /// The object's key, unique within its type: the application's key
+    /// for a data object, and for an object standing for a user, role or
+    /// permission its handle's name (`user#7`), which is derived, not
+    /// stored (so it is returned owned).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use accord::{presets, Actor, Timestamp};
+    ///
+    /// let mut engine = presets::arbiter().build()?;
+    /// let t = Timestamp::from_unix_millis(0);
+    /// let mut sys = engine.act(Actor::System, t);
+    /// let org = sys.create_org("Utility")?.value;
+    /// let site = sys.create_object(org, "sites", "site-1", &[])?.value;
+    /// let user = sys.create_user(org, "ada@example.com")?.value;
+    /// let ada = engine.user(user).ok_or("no user")?.object();
+    /// assert_eq!(engine.object(site).ok_or("no site")?.key(), "site-1");
+    /// assert_eq!(engine.object(ada).ok_or("no object")?.key(), "user#0");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
-    pub fn key(&self) -> &str {
-        self.key.as_str()
+    pub fn key(&self) -> std::borrow::Cow<'_, str> {
+        match &self.key {
+            Some(key) => std::borrow::Cow::Borrowed(key.as_str()),
+            None => std::borrow::Cow::Owned(HandleName(self.kind).to_string()),
+        }
+    }
+
+    /// A data object's key (empty for the other objects, which are never
+    /// looked up by key).
+    pub(crate) fn data_key(&self) -> &str {
+        self.key.as_ref().map_or("", Name::as_str)
+    }
+
+    /// Whether the object's key is stored (a data object's) or derived
+    /// from its handle.
+    pub(crate) fn has_stored_key(&self) -> bool {
+        self.key.is_some()
+    }
+
+    /// Whether the object's key is `key`, without building a derived
+    /// one.
+    pub(crate) fn key_is(&self, key: &str) -> bool {
+        match &self.key {
+            Some(k) => k.as_str() == key,
+            None => displays_as(&HandleName(self.kind), key),
+        }
     }
     /// What the object stands for.
     #[must_use]
@@ -668,7 +766,7 @@ impl Model {
         &mut self,
         ty: TypeId,
         org: OrgId,
-        key: Name,
+        key: Option<Name>,
         kind: ObjectKind,
         parents: &[ObjectId],
         dirty: &mut Dirty,
@@ -885,7 +983,7 @@ impl Model {
         }
         self.transfers.shift_remove(&id);
         if obj.kind == ObjectKind::Data {
-            self.object_keys.remove(obj.ty, obj.key.as_str(), id);
+            self.object_keys.remove(obj.ty, obj.data_key(), id);
         }
         dirty.objects.insert(id);
     }
@@ -1087,6 +1185,57 @@ mod tests {
         assert_eq!(std::mem::size_of::<Lineage>(), 24);
     }
 
+    /// `displays_as` agrees with comparing the key to the handle's name.
+    #[test]
+    fn derived_keys_compare_as_strings() {
+        let numbers = [0, 1, 7, 9, 10, 42, 100, 65_535, i32::MAX as u32];
+        let kinds = |n| {
+            [
+                ObjectKind::User(UserId::from_raw(n).unwrap()),
+                ObjectKind::Role(RoleId::from_raw(n).unwrap()),
+                ObjectKind::Permission(PermissionId::from_raw(n).unwrap()),
+            ]
+        };
+        for n in numbers {
+            for kind in kinds(n) {
+                let name = HandleName(kind).to_string();
+                let prefix =
+                    name.trim_end_matches(|c: char| c.is_ascii_digit());
+                let mut keys = vec![
+                    name.clone(),
+                    format!("{name} "),
+                    format!("{name}0"),
+                    format!("{prefix}0{n}"),
+                    format!("{prefix}+{n}"),
+                    prefix.to_owned(),
+                    String::new(),
+                    "user#1".to_owned(),
+                    "role#1".to_owned(),
+                    "permission#1".to_owned(),
+                    name.to_uppercase(),
+                ];
+                keys.extend(name.get(..name.len() - 1).map(str::to_owned));
+                for m in numbers {
+                    keys.extend(kinds(m).map(|k| HandleName(k).to_string()));
+                }
+                for key in keys {
+                    let same = key == name;
+                    assert_eq!(displays_as(&HandleName(kind), &key), same);
+                    let o = Object::new(
+                        TypeId::new(0).unwrap(),
+                        OrgId::new(0).unwrap(),
+                        None,
+                        kind,
+                        &[],
+                        &[],
+                    );
+                    assert_eq!(o.key_is(&key), same, "{key} {name}");
+                    assert_eq!(o.key(), name);
+                }
+            }
+        }
+    }
+
     #[test]
     fn lineage_keeps_a_lone_top_parent_in_place() {
         let id = |n| ObjectId::new(n).unwrap();
@@ -1108,7 +1257,7 @@ mod tests {
         let mut o = Object::new(
             TypeId::new(0).unwrap(),
             OrgId::new(0).unwrap(),
-            Name::new("x").unwrap(),
+            Some(Name::new("x").unwrap()),
             ObjectKind::Data,
             &[b],
             &[a, b],

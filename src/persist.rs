@@ -327,31 +327,6 @@ fn check_slots<T>(arena: &Arena<T>, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// The names of one kind of handle (`user#7`): a prefix common to the
-/// kind, then the handle's number in decimal. Keys are checked against
-/// them without formatting each handle.
-struct HandleNames {
-    prefix: String,
-}
-
-impl HandleNames {
-    /// The names of the kind of handle `max` is.
-    fn of(max: impl std::fmt::Display) -> HandleNames {
-        let name = max.to_string();
-        let prefix = name.trim_end_matches(|c: char| c.is_ascii_digit());
-        HandleNames { prefix: prefix.to_owned() }
-    }
-
-    /// Whether `key` is the name of the handle numbered `n`.
-    fn is_name_of(&self, key: &str, n: u32) -> bool {
-        key.strip_prefix(self.prefix.as_str()).is_some_and(|digits| {
-            digits.bytes().all(|b| b.is_ascii_digit())
-                && (digits == "0" || !digits.starts_with('0'))
-                && digits.parse::<u32>() == Ok(n)
-        })
-    }
-}
-
 /// Maps `key` to `value` unless `key` is mapped already; returns whether
 /// it was added.
 fn insert_new<K: Eq + Hash, V, S: std::hash::BuildHasher>(
@@ -425,9 +400,6 @@ fn validate_and_link(
         .filter(|(_, o)| o.kind == ObjectKind::Data)
         .count();
     let mut keys = KeyTable::with_capacity(data);
-    let user_handles = HandleNames::of(UserId::MAX);
-    let role_handles = HandleNames::of(crate::RoleId::MAX);
-    let permission_handles = HandleNames::of(crate::PermissionId::MAX);
     for (id, o) in m.objects.iter::<ObjectId>() {
         let path = || format!("model.objects[{}]", id.as_usize());
         if schema.type_def(o.ty).is_none() {
@@ -436,14 +408,11 @@ fn validate_and_link(
         if !m.orgs.contains(o.org) {
             return Err(bad(path(), "dangling organization"));
         }
-        let key = o.key.as_str();
+        // A user's, role's or permission's object keeps no key when the
+        // key read was its handle's name.
         let key_ok = match o.kind {
             ObjectKind::Data => keys.insert_new(&m.objects, id),
-            ObjectKind::User(u) => user_handles.is_name_of(key, u.as_u32()),
-            ObjectKind::Role(r) => role_handles.is_name_of(key, r.as_u32()),
-            ObjectKind::Permission(p) => {
-                permission_handles.is_name_of(key, p.as_u32())
-            }
+            _ => !o.has_stored_key(),
         };
         if !key_ok {
             return Err(bad(
@@ -961,50 +930,6 @@ fn topological(m: &Model) -> Result<Vec<ObjectId>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `HandleNames` agrees with comparing the key to the handle's name.
-    fn check_names<I: std::fmt::Display>(max: I, handle: impl Fn(u32) -> I) {
-        let names = HandleNames::of(max);
-        let numbers = [0, 1, 7, 9, 10, 42, 100, 65_535, i32::MAX as u32];
-        for n in numbers {
-            let name = handle(n).to_string();
-            let prefix = names.prefix.clone();
-            let mut keys = vec![
-                name.clone(),
-                format!("{name} "),
-                format!("{name}0"),
-                format!("{prefix}0{n}"),
-                format!("{prefix}+{n}"),
-                format!("{prefix}-{n}"),
-                prefix.clone(),
-                String::new(),
-                "user#1".to_owned(),
-                "role#1".to_owned(),
-                "permission#1".to_owned(),
-                name.to_uppercase(),
-            ];
-            keys.extend(name.get(..name.len() - 1).map(str::to_owned));
-            keys.extend(numbers.iter().map(|m| handle(*m).to_string()));
-            for key in keys {
-                assert_eq!(
-                    names.is_name_of(&key, n),
-                    key == name,
-                    "{key} {n}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn handle_names_are_string_equality() {
-        check_names(UserId::MAX, |n| UserId::from_raw(n).unwrap());
-        check_names(crate::RoleId::MAX, |n| {
-            crate::RoleId::from_raw(n).unwrap()
-        });
-        check_names(crate::PermissionId::MAX, |n| {
-            crate::PermissionId::from_raw(n).unwrap()
-        });
-    }
 
     #[test]
     fn all_distinct_finds_repeats_in_short_and_long_lists() {

@@ -293,23 +293,23 @@ impl Engine {
                 let label = match o.kind {
                     ObjectKind::Role(r) => {
                         self.model.roles.get(r).map_or_else(
-                            || o.key.to_string(),
+                            || o.key().into_owned(),
                             |r| r.name.to_string(),
                         )
                     }
                     ObjectKind::Permission(p) => {
                         self.model.permissions.get(p).map_or_else(
-                            || o.key.to_string(),
+                            || o.key().into_owned(),
                             |p| p.name.to_string(),
                         )
                     }
                     ObjectKind::User(u) => {
                         self.model.users.get(u).map_or_else(
-                            || o.key.to_string(),
+                            || o.key().into_owned(),
                             |u| u.email.to_string(),
                         )
                     }
-                    ObjectKind::Data => o.key.to_string(),
+                    ObjectKind::Data => o.key().into_owned(),
                 };
                 format!("{ty} `{label}`")
             }
@@ -372,10 +372,9 @@ impl Engine {
     ) -> Result<RoleId> {
         let id: RoleId =
             self.model.roles.next_id().ok_or_else(|| limit("roles", 0))?;
-        let key = Name::new(&id.to_string())?;
         let object = self
             .model
-            .insert_object(ROLES, org, key, ObjectKind::Role(id), &[], dirty)
+            .insert_object(ROLES, org, None, ObjectKind::Role(id), &[], dirty)
             .ok_or_else(|| limit("objects", 0))?;
         let role = Role {
             org,
@@ -412,11 +411,10 @@ impl Engine {
             .permissions
             .next_id()
             .ok_or_else(|| limit("permissions", 0))?;
-        let key = Name::new(&id.to_string())?;
         let kind = ObjectKind::Permission(id);
         let object = self
             .model
-            .insert_object(PERMISSIONS, org, key, kind, &[], dirty)
+            .insert_object(PERMISSIONS, org, None, kind, &[], dirty)
             .ok_or_else(|| limit("objects", 0))?;
         for o in objects {
             if let Some(rec) = self.model.objects.get_mut(*o) {
@@ -630,13 +628,12 @@ impl Engine {
         self.room(4, 4)?;
 
         let mut dirty = Dirty::default();
-        let key = Name::new(&uid.to_string())?;
         let object = self
             .model
             .insert_object(
                 USERS,
                 org,
-                key,
+                None,
                 ObjectKind::User(uid),
                 &[],
                 &mut dirty,
@@ -747,7 +744,14 @@ impl Engine {
         let mut dirty = Dirty::default();
         let id = self
             .model
-            .insert_object(ty, org, key, ObjectKind::Data, parents, &mut dirty)
+            .insert_object(
+                ty,
+                org,
+                Some(key),
+                ObjectKind::Data,
+                parents,
+                &mut dirty,
+            )
             .ok_or_else(|| limit("objects", 0))?;
         self.publish_new(id, &mut dirty);
         self.index.refresh(&self.model, dirty);

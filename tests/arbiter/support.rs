@@ -258,7 +258,7 @@ impl Snapshot {
                     id,
                     o.object_type(),
                     o.org(),
-                    o.key().to_owned(),
+                    o.key().into_owned(),
                     o.parents().to_vec(),
                 )
             })

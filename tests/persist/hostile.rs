@@ -695,3 +695,38 @@ fn hostile_schema_with_a_repeated_type() {
         Err(e) => assert_syntax(e.kind(), "duplicate name `site`"),
     }
 }
+
+#[test]
+fn a_policy_object_key_must_name_its_handle() {
+    // Its key is derived from the handle, not stored, so any other key
+    // is refused (a leading zero, another handle, a data-like key).
+    let (base, b) = base_value();
+    let (engine, _) = base_engine();
+    let bob = engine.user(b.bob).unwrap().object();
+    let admins = engine.role(b.admins).unwrap().object();
+    let cases = [
+        (bob, format!("{}", b.bob), None),
+        (bob, format!("user#0{}", b.bob.as_u32()), Some(())),
+        (bob, format!("user#{}", b.bob.as_u32() + 1), Some(())),
+        (bob, "bob".to_owned(), Some(())),
+        (admins, format!("{}", b.admins), None),
+        (admins, format!("{}", b.bob), Some(())),
+    ];
+    for (object, key, refused) in cases {
+        let mut v = base.clone();
+        *at(&mut v, &format!("/model/objects/{}/key", object.as_usize())) =
+            json!(key);
+        match (Engine::from_json(&text(&v)), refused) {
+            (Ok(e), None) => {
+                assert_eq!(e.object(object).unwrap().key(), key);
+                assert_eq!(e.to_json(), engine.to_json());
+            }
+            (Err(e), Some(())) => assert_invalid(
+                e.kind(),
+                &format!("model.objects[{}]", object.as_usize()),
+                "not its handle",
+            ),
+            (got, _) => panic!("key `{key}`: {:?}", got.map(|_| ())),
+        }
+    }
+}

@@ -1223,7 +1223,7 @@ fn apply_via_mutator(
                 e.schema().type_name(obj.object_type()),
                 Some(object_type.as_str())
             );
-            assert_eq!(obj.key(), key);
+            assert_eq!(obj.key(), key.as_str());
             assert_eq!(obj.parents(), parents.as_slice());
             assert_eq!(obj.kind(), ObjectKind::Data);
             r.revision
