@@ -548,7 +548,7 @@ impl Index {
         }
         index.roles = (0..model.roles.len_slots())
             .map(|i| match RoleId::new(i) {
-                Ok(r) => compile_role(model, r),
+                Ok(r) => kept_map(model, r),
                 Err(_) => ScopeMap::default(),
             })
             .collect();
@@ -638,7 +638,7 @@ impl Index {
             self.set_reach(o, reach_of(model, o));
         }
         for r in &dirty.roles {
-            let map = compile_role(model, *r);
+            let map = kept_map(model, *r);
             let i = r.as_usize();
             if self.roles.len() <= i {
                 self.roles.resize_with(i + 1, ScopeMap::default);
@@ -681,12 +681,19 @@ impl Index {
                 bound.push((*g, *role));
                 continue;
             }
-            let Some(map) = self.roles.get(role.as_usize()) else { continue };
-            let personal =
-                model.roles.get(*role).is_some_and(|r| r.personal == Some(u));
-            if personal && own.is_empty() && map.len() <= OWN {
-                own.extend(map.iter());
-            } else {
+            let Some(r) = model.roles.get(*role) else { continue };
+            if r.personal.is_some() {
+                // Not kept in `roles` (see `kept_map`): compiled here.
+                let entries = merge(role_entries(model, *role));
+                if r.personal == Some(u)
+                    && own.is_empty()
+                    && entries.len() <= OWN
+                {
+                    own.extend(entries);
+                } else {
+                    unbound.extend(entries);
+                }
+            } else if let Some(map) = self.roles.get(role.as_usize()) {
                 unbound.extend(map.iter());
             }
         }
@@ -869,8 +876,31 @@ pub(crate) fn mask_on(map: &ScopeMap, object: ObjectId, meta: ObjMeta) -> u64 {
 }
 
 fn compile_role(model: &Model, r: RoleId) -> ScopeMap {
-    let mut entries: Vec<(u64, u64)> = Vec::new();
+    ScopeMap::merged(role_entries(model, r))
+}
+
+/// The map kept for role `r`: its compiled map, except for a personal
+/// role that no bound grant names. Such a role's entries live in its
+/// holder's own entry (see [`UserIndex`]), so a map per user (a table of
+/// at least four slots each) is not kept; [`Index::compile_user`]
+/// compiles the entries when it needs them.
+fn kept_map(model: &Model, r: RoleId) -> ScopeMap {
     let Some(role) = model.roles.get(r) else { return ScopeMap::default() };
+    let bound = || {
+        role.grants.iter().any(|g| {
+            model.grants.get(*g).is_some_and(|g| !g.bindings.is_empty())
+        })
+    };
+    if role.personal.is_some() && !bound() {
+        return ScopeMap::default();
+    }
+    compile_role(model, r)
+}
+
+/// The entries of role `r`'s map, keys possibly repeated.
+fn role_entries(model: &Model, r: RoleId) -> Vec<(u64, u64)> {
+    let mut entries: Vec<(u64, u64)> = Vec::new();
+    let Some(role) = model.roles.get(r) else { return entries };
     for p in &role.permissions {
         let Some(perm) = model.permissions.get(*p) else { continue };
         let bit = 1u64 << (perm.action.as_u32() & 63);
@@ -889,7 +919,7 @@ fn compile_role(model: &Model, r: RoleId) -> ScopeMap {
             entries.extend(perm.objects.iter().map(|o| (object_key(*o), bit)));
         }
     }
-    ScopeMap::merged(entries)
+    entries
 }
 
 #[cfg(test)]

@@ -688,6 +688,24 @@ pub(crate) struct Dirty {
     pub(crate) objects: HandleSet<ObjectId>,
 }
 
+impl Dirty {
+    /// Notes that a grant of `role` with `bindings` was made or removed:
+    /// the index keeps a personal role's map only while a bound grant
+    /// names it, so such a role is recompiled.
+    pub(crate) fn bound_grant_changed(
+        &mut self,
+        model: &Model,
+        role: RoleId,
+        bindings: &[ObjectId],
+    ) {
+        let personal =
+            model.roles.get(role).is_some_and(|r| r.personal.is_some());
+        if personal && !bindings.is_empty() {
+            self.roles.insert(role);
+        }
+    }
+}
+
 /// The whole policy store.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -1013,6 +1031,7 @@ impl Model {
             }
         }
         dirty.users.insert(g.user);
+        dirty.bound_grant_changed(self, g.role, &g.bindings);
     }
 
     pub(crate) fn insert_share(&mut self, share: Share) -> Option<ShareId> {

@@ -2061,3 +2061,57 @@ fn data_objects_are_found_by_key_through_growth_deletion_and_reload() {
         );
     }
 }
+
+#[test]
+fn a_personal_role_granted_to_another_user_works_bound_and_unbound() {
+    // A personal role's map is compiled into its holder's own entry; the
+    // index keeps a separate map only while a bound grant names it.
+    let mut w = world();
+    let y = new_user(&mut w.e, w.x, "intern@utility-x.example");
+    let rec = w.e.user(w.x_user).expect("user");
+    let (me, personal) =
+        (rec.object(), rec.personal_role().expect("personal"));
+    let one = obj(&mut w.e, w.x_admin, w.x, "sites", "x-one", &[]);
+    let two = obj(&mut w.e, w.x_admin, w.x, "sites", "x-two", &[]);
+    let sites = ok(&mut w.e, SYS, |m| {
+        m.create_permission_for(
+            w.x,
+            "Read two sites",
+            "read",
+            "sites",
+            &[one, two],
+        )
+    });
+    ok(&mut w.e, SYS, |m| m.add_permission_to_role(personal, sites));
+    let read = w.e.schema().action("read").expect("read");
+    let consistent = |e: &Engine| {
+        assert!(e.index_is_consistent());
+        let again = Engine::from_json(&e.to_json()).expect("loads");
+        assert!(again.index_is_consistent());
+        for o in [me, one, two] {
+            let s = Subject::User(y);
+            assert_eq!(again.check(s, read, o), e.check(s, read, o));
+        }
+    };
+    for o in [me, one, two] {
+        allow(&w.e, w.x_user, "read", o);
+        deny(&w.e, y, "read", o);
+    }
+    // Bound to one site: that site only.
+    ok(&mut w.e, SYS, |m| m.grant_role(y, personal, &[one]));
+    allow(&w.e, y, "read", one);
+    deny(&w.e, y, "read", two);
+    deny(&w.e, y, "read", me);
+    allow(&w.e, w.x_user, "read", two);
+    consistent(&w.e);
+    ok(&mut w.e, SYS, |m| m.revoke_role(y, personal));
+    deny(&w.e, y, "read", one);
+    consistent(&w.e);
+    // Unbound: everything the role allows.
+    ok(&mut w.e, SYS, |m| m.grant_role(y, personal, &[]));
+    for o in [me, one, two] {
+        allow(&w.e, y, "read", o);
+        allow(&w.e, w.x_user, "read", o);
+    }
+    consistent(&w.e);
+}

@@ -475,6 +475,7 @@ impl Engine {
             }
         }
         dirty.users.insert(user);
+        dirty.bound_grant_changed(&self.model, role, &bindings);
         Ok(id)
     }
 
