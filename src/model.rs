@@ -7,6 +7,7 @@
 //! ([`Engine::act`](crate::Engine::act)); the functions here are the
 //! unchecked primitives those mutations use once every check has passed.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use indexmap::IndexMap;
@@ -457,10 +458,10 @@ impl Object {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
-    pub fn key(&self) -> std::borrow::Cow<'_, str> {
+    pub fn key(&self) -> Cow<'_, str> {
         match &self.key {
-            Some(key) => std::borrow::Cow::Borrowed(key.as_str()),
-            None => std::borrow::Cow::Owned(HandleName(self.kind).to_string()),
+            Some(key) => Cow::Borrowed(key.as_str()),
+            None => Cow::Owned(HandleName(self.kind).to_string()),
         }
     }
 
@@ -529,13 +530,31 @@ impl Object {
 pub struct Role {
     pub(crate) org: OrgId,
     pub(crate) name: Name,
-    pub(crate) description: String,
+    /// Shared, not allocated, for the description every personal role
+    /// has.
+    #[serde(deserialize_with = "description")]
+    pub(crate) description: Cow<'static, str>,
     pub(crate) object: ObjectId,
     pub(crate) permissions: Set<PermissionId>,
     #[serde(skip)]
     pub(crate) grants: Set<GrantId>,
     pub(crate) required_bindings: SmallVec<[TypeId; 2]>,
     pub(crate) personal: Option<UserId>,
+}
+
+/// The description of every personal role.
+pub(crate) const PERSONAL_DESCRIPTION: &str = "Default role";
+
+/// Reads a role's description, sharing the personal roles' one.
+fn description<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Cow<'static, str>, D::Error> {
+    let s = String::deserialize(d)?;
+    Ok(if s == PERSONAL_DESCRIPTION {
+        Cow::Borrowed(PERSONAL_DESCRIPTION)
+    } else {
+        Cow::Owned(s)
+    })
 }
 
 impl Role {
@@ -1253,6 +1272,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_personal_description_is_shared_when_read() {
+        let read = |json: &str| {
+            let mut d = serde_json::Deserializer::from_str(json);
+            description(&mut d).unwrap()
+        };
+        assert!(matches!(read(r#""Default role""#), Cow::Borrowed(_)));
+        let other = read(r#""Default roles""#);
+        assert!(matches!(&other, Cow::Owned(s) if s == "Default roles"));
     }
 
     #[test]

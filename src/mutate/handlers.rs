@@ -365,7 +365,7 @@ impl Engine {
         &mut self,
         org: OrgId,
         name: Name,
-        description: String,
+        description: std::borrow::Cow<'static, str>,
         required_bindings: SmallVec<[TypeId; 2]>,
         personal: Option<UserId>,
         dirty: &mut Dirty,
@@ -512,7 +512,7 @@ impl Engine {
             let role = self.new_role(
                 org,
                 t.name.clone(),
-                t.description.clone(),
+                t.description.clone().into(),
                 t.required_bindings.iter().copied().collect(),
                 None,
                 &mut dirty,
@@ -662,7 +662,7 @@ impl Engine {
             let role = self.new_role(
                 org,
                 role_name,
-                "Default role".to_owned(),
+                crate::model::PERSONAL_DESCRIPTION.into(),
                 SmallVec::new(),
                 Some(uid),
                 &mut dirty,
@@ -949,7 +949,7 @@ impl Engine {
         let role = self.new_role(
             org,
             name,
-            description.to_owned(),
+            description.to_owned().into(),
             required,
             None,
             &mut dirty,
