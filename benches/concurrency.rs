@@ -33,11 +33,18 @@
 //! snapshot save and load times, in JSON and in bincode. `ACCORD_ORGS=<n>` sets the number of
 //! organizations; with `ACCORD_SCALE_ONLY=1` it stops after that report.
 //!
+//! With `ACCORD_SNAPSHOT=<file>` it does one thing and stops: if the file
+//! does not exist, it builds the workload and writes it there as a
+//! bincode snapshot; if it does, it only loads it, streaming from the
+//! file, and reports the load time and memory, so that the process's
+//! peak (`VmHWM`) is the peak of a load alone.
+//!
 //! Run with `cargo bench --bench concurrency`; `-- --test` runs a short
 //! smoke version (as CI does).
 
 use std::error::Error;
 use std::hint::black_box;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -364,6 +371,21 @@ fn main() -> Result<()> {
         Ok(v) => v.parse()?,
         Err(_) => orgs,
     };
+    let snapshot = std::env::var_os("ACCORD_SNAPSHOT").map(PathBuf::from);
+    if let Some(path) = snapshot.as_ref().filter(|p| p.exists()) {
+        let t = Instant::now();
+        let file = std::io::BufReader::new(std::fs::File::open(path)?);
+        let engine: Engine = bincode::deserialize_from(file)?;
+        println!(
+            "loaded {} users, {} objects from {} in {:.2?}; {}",
+            engine.users().count(),
+            engine.objects().count(),
+            path.display(),
+            t.elapsed(),
+            memory()
+        );
+        return Ok(());
+    }
     let t = Instant::now();
     let w = build(orgs)?;
     let built = t.elapsed();
@@ -380,6 +402,14 @@ fn main() -> Result<()> {
         memory()
     );
     if std::env::var_os("ACCORD_BUILD_ONLY").is_some() {
+        return Ok(());
+    }
+    if let Some(path) = snapshot {
+        let t = Instant::now();
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        bincode::serialize_into(&mut file, &w.engine)?;
+        std::io::Write::flush(&mut file)?;
+        println!("saved to {} in {:.2?}", path.display(), t.elapsed());
         return Ok(());
     }
     let t = Instant::now();
