@@ -35,9 +35,10 @@
 //!
 //! With `ACCORD_SNAPSHOT=<file>` it does one thing and stops: if the file
 //! does not exist, it builds the workload and writes it there as a
-//! bincode snapshot; if it does, it only loads it, streaming from the
-//! file, and reports the load time and memory, so that the process's
-//! peak (`VmHWM`) is the peak of a load alone.
+//! snapshot (JSON if the name ends in `.json`, bincode otherwise); if it
+//! does, it only loads it, streaming from the file, and reports the load
+//! time and memory, so that the process's peak (`VmHWM`) is the peak of a
+//! load alone.
 //!
 //! Run with `cargo bench --bench concurrency`; `-- --test` runs a short
 //! smoke version (as CI does).
@@ -375,7 +376,11 @@ fn main() -> Result<()> {
     if let Some(path) = snapshot.as_ref().filter(|p| p.exists()) {
         let t = Instant::now();
         let file = std::io::BufReader::new(std::fs::File::open(path)?);
-        let engine: Engine = bincode::deserialize_from(file)?;
+        let engine: Engine = if is_json(path) {
+            Engine::read_json(file)?
+        } else {
+            bincode::deserialize_from(file)?
+        };
         println!(
             "loaded {} users, {} objects from {} in {:.2?}; {}",
             engine.users().count(),
@@ -407,7 +412,11 @@ fn main() -> Result<()> {
     if let Some(path) = snapshot {
         let t = Instant::now();
         let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
-        bincode::serialize_into(&mut file, &w.engine)?;
+        if is_json(&path) {
+            w.engine.write_json(&mut file)?;
+        } else {
+            bincode::serialize_into(&mut file, &w.engine)?;
+        }
         std::io::Write::flush(&mut file)?;
         println!("saved to {} in {:.2?}", path.display(), t.elapsed());
         return Ok(());
@@ -468,4 +477,9 @@ fn main() -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether a snapshot file is JSON (by its name).
+fn is_json(path: &std::path::Path) -> bool {
+    path.extension().is_some_and(|e| e == "json")
 }

@@ -444,6 +444,10 @@ pub enum LoadErrorKind {
     /// wrong types, numbers out of range, nesting too deep).
     #[error("malformed snapshot: {0}")]
     Syntax(String),
+    /// Reading the snapshot from its source failed (an I/O error of the
+    /// reader given to [`Engine::read_json`](crate::Engine::read_json)).
+    #[error("reading the snapshot failed: {0}")]
+    Io(String),
     /// The snapshot's format version is not supported.
     #[error("unsupported snapshot version `{found}` (expected `{expected}`)")]
     Version {

@@ -85,6 +85,19 @@ impl<'de> Deserialize<'de> for Engine {
     }
 }
 
+/// A snapshot that does not read as JSON.
+#[cold]
+fn json_error(e: serde_json::Error) -> LoadError {
+    // serde quotes input (an unknown field's name), which may hold a
+    // line break.
+    let msg = crate::error::one_line(&e.to_string());
+    LoadError::new(if e.is_io() {
+        LoadErrorKind::Io(msg)
+    } else {
+        LoadErrorKind::Syntax(msg)
+    })
+}
+
 #[cold]
 fn bad(path: impl Into<String>, reason: impl Into<String>) -> LoadError {
     LoadError::new(LoadErrorKind::Invalid {
@@ -130,12 +143,52 @@ impl Engine {
     /// Returns a [`LoadError`] naming what is wrong and where; never
     /// panics, whatever the input.
     pub fn from_json(json: &str) -> Result<Engine> {
-        let snap: Snapshot = serde_json::from_str(json).map_err(|e| {
-            // serde quotes input (an unknown field's name), which may
-            // hold a line break.
-            let msg = crate::error::one_line(&e.to_string());
-            LoadError::new(LoadErrorKind::Syntax(msg))
-        })?;
+        let snap: Snapshot = serde_json::from_str(json).map_err(json_error)?;
+        Engine::from_snapshot(snap)
+    }
+
+    /// Writes the snapshot [`Engine::to_json`] returns to `writer`,
+    /// without holding it in memory. Buffer the writer (a
+    /// [`std::io::BufWriter`] around a file): the snapshot is written in
+    /// many small pieces.
+    ///
+    /// # Errors
+    ///
+    /// Returns the writer's I/O error.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use accord::{Actor, Engine, Timestamp, presets};
+    ///
+    /// let mut engine = presets::arbiter().build()?;
+    /// engine.act(Actor::System, Timestamp::default()).create_org("Utility X")?;
+    /// let mut bytes = Vec::new();
+    /// engine.write_json(&mut bytes)?;
+    /// assert_eq!(bytes, engine.to_json().into_bytes());
+    /// let loaded = Engine::read_json(bytes.as_slice())?;
+    /// assert_eq!(loaded.revision(), engine.revision());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_json<W: std::io::Write>(
+        &self,
+        writer: W,
+    ) -> std::io::Result<()> {
+        serde_json::to_writer(writer, self).map_err(std::io::Error::from)
+    }
+
+    /// Loads a snapshot from `reader`, as [`Engine::from_json`] does from
+    /// a string, without holding the text in memory: a large policy
+    /// loads from a file with the engine's own size as its peak. Buffer
+    /// the reader (a [`std::io::BufReader`] around a file).
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`LoadError`] as [`Engine::from_json`] does, or of kind
+    /// [`LoadErrorKind::Io`] when the reader fails; never panics.
+    pub fn read_json<R: std::io::Read>(reader: R) -> Result<Engine> {
+        let snap: Snapshot =
+            serde_json::from_reader(reader).map_err(json_error)?;
         Engine::from_snapshot(snap)
     }
 

@@ -348,6 +348,84 @@ fn hostile_samples_are_refused_through_serde_too() {
     }
 }
 
+/// Every sample is refused from a reader with the error `from_json`
+/// gives, and the base snapshot streams in and out unchanged.
+#[test]
+fn snapshots_stream_through_readers_and_writers() {
+    for (name, _) in samples() {
+        let text = sample(name);
+        let from_str = Engine::from_json(&text).map(|_| ()).unwrap_err();
+        let from_reader =
+            Engine::read_json(text.as_bytes()).map(|_| ()).unwrap_err();
+        match (from_reader.kind(), from_str.kind()) {
+            // The two parsers count the column of an error differently.
+            (LoadErrorKind::Syntax(a), LoadErrorKind::Syntax(b)) => {
+                let what =
+                    |m: &str| m.split(" at line").next().map(str::to_owned);
+                assert_eq!(what(a), what(b), "{name}");
+            }
+            (a, b) => assert_eq!(a, b, "{name}"),
+        }
+    }
+    let (engine, _) = base_engine();
+    let mut bytes = Vec::new();
+    engine.write_json(&mut bytes).unwrap();
+    assert_eq!(bytes, engine.to_json().into_bytes());
+    let loaded = Engine::read_json(std::io::BufReader::new(&bytes[..]));
+    assert_eq!(loaded.unwrap().to_json(), engine.to_json());
+}
+
+/// A reader that fails after `n` bytes.
+struct Failing<'a> {
+    bytes: &'a [u8],
+    n: usize,
+}
+
+impl std::io::Read for Failing<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.n == 0 {
+            return Err(std::io::Error::other("disk on fire"));
+        }
+        let k = buf.len().min(self.n).min(self.bytes.len());
+        buf[..k].copy_from_slice(&self.bytes[..k]);
+        self.bytes = &self.bytes[k..];
+        self.n -= k;
+        Ok(k)
+    }
+}
+
+/// A failing reader or writer gives an I/O error, never a half engine.
+#[test]
+fn failing_readers_and_writers_give_io_errors() {
+    let (engine, _) = base_engine();
+    let json = engine.to_json();
+    for n in [0, 1, json.len() / 2, json.len() - 1] {
+        let r = Failing { bytes: json.as_bytes(), n };
+        match Engine::read_json(r).map(|_| ()).unwrap_err().kind() {
+            LoadErrorKind::Io(msg) => {
+                assert!(msg.contains("disk on fire"), "{msg}");
+            }
+            other => panic!("after {n} bytes: {other:?}"),
+        }
+    }
+    struct Full(usize);
+    impl std::io::Write for Full {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.0 < buf.len() {
+                return Err(std::io::Error::other("no space left"));
+            }
+            self.0 -= buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let err = engine.write_json(Full(json.len() / 2)).unwrap_err();
+    assert!(err.to_string().contains("no space left"), "{err}");
+    engine.write_json(Full(json.len())).unwrap();
+}
+
 // ----- replay ---------------------------------------------------------
 
 fn base_builder() -> Builder {
