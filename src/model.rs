@@ -210,7 +210,7 @@ pub enum ObjectKind {
 
 /// An object: typed, owned by one organization, with parents forming a DAG.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(from = "ObjectRecord")]
+#[serde(try_from = "ObjectRecord")]
 pub struct Object {
     pub(crate) ty: TypeId,
     pub(crate) org: OrgId,
@@ -218,8 +218,8 @@ pub struct Object {
     /// role or permission, whose key is its handle's name (derived, so
     /// not stored).
     key: Option<Name>,
-    pub(crate) kind: ObjectKind,
-    /// The parents and the ancestors.
+    /// What the object stands for and, for a data object, its parents
+    /// and ancestors.
     lineage: Lineage,
     /// Back-references, allocated only for the objects that have some.
     links: Option<Box<Links>>,
@@ -237,14 +237,21 @@ struct ObjectRecord {
     parents: SmallVec<[ObjectId; 2]>,
 }
 
-impl From<ObjectRecord> for Object {
-    fn from(r: ObjectRecord) -> Object {
+impl TryFrom<ObjectRecord> for Object {
+    type Error = &'static str;
+
+    fn try_from(r: ObjectRecord) -> std::result::Result<Object, &'static str> {
+        if r.kind != ObjectKind::Data && !r.parents.is_empty() {
+            return Err(
+                "a user's, role's or permission's object has no parents",
+            );
+        }
         // A policy object's key is dropped when it is its handle's name;
         // any other is kept, for validation to refuse.
         let derived = r.kind != ObjectKind::Data
             && displays_as(&HandleName(r.kind), r.key.as_str());
         let key = (!derived).then_some(r.key);
-        Object::new(r.ty, r.org, key, r.kind, &r.parents, &[])
+        Ok(Object::new(r.ty, r.org, key, r.kind, &r.parents, &[]))
     }
 }
 
@@ -288,9 +295,9 @@ impl Serialize for Object {
         o.serialize_field("org", &self.org)?;
         match &self.key {
             Some(key) => o.serialize_field("key", key)?,
-            None => o.serialize_field("key", &KeyOut(self.kind))?,
+            None => o.serialize_field("key", &KeyOut(self.kind()))?,
         }
-        o.serialize_field("kind", &self.kind)?;
+        o.serialize_field("kind", &self.kind())?;
         o.serialize_field("parents", self.parents())?;
         o.end()
     }
@@ -320,21 +327,21 @@ impl Object {
         parents: &[ObjectId],
         ancestors: &[ObjectId],
     ) -> Object {
-        let mut o = Object {
-            ty,
-            org,
-            key,
-            kind,
-            lineage: Lineage::default(),
-            links: None,
+        let lineage = match kind {
+            ObjectKind::Data => Lineage::new(parents, ancestors),
+            ObjectKind::User(u) => Lineage::User(u),
+            ObjectKind::Role(r) => Lineage::Role(r),
+            ObjectKind::Permission(p) => Lineage::Permission(p),
         };
-        o.set_lineage(parents, ancestors);
-        o
+        Object { ty, org, key, lineage, links: None }
     }
 
-    /// Replaces the parents and the ancestors.
+    /// Replaces the parents and the ancestors of a data object (others
+    /// have none).
     fn set_lineage(&mut self, parents: &[ObjectId], ancestors: &[ObjectId]) {
-        self.lineage = Lineage::new(parents, ancestors);
+        if self.kind() == ObjectKind::Data {
+            self.lineage = Lineage::new(parents, ancestors);
+        }
     }
 
     /// Replaces the parents, keeping the ancestors (which the caller
@@ -362,12 +369,17 @@ impl Object {
 
     /// Replaces the ancestors, keeping the parents.
     pub(crate) fn set_ancestors(&mut self, ancestors: &[ObjectId]) {
-        self.lineage = Lineage::new(self.parents(), ancestors);
+        if self.kind() == ObjectKind::Data {
+            self.lineage = Lineage::new(self.parents(), ancestors);
+        }
     }
 }
 
-/// An object's direct parents, in the order given, and the transitive
-/// closure of its parents, sorted (it excludes the object itself).
+/// What an object stands for and, for a data object, its direct parents,
+/// in the order given, and the transitive closure of its parents, sorted
+/// (it excludes the object itself). Objects standing for users, roles and
+/// permissions have no parents; folding the kind in here keeps an object
+/// record at 56 bytes.
 ///
 /// Most child objects have one parent that has no parent of its own (an
 /// observation under a site, a meter under a property): both lists are
@@ -375,11 +387,18 @@ impl Object {
 /// allocation, the parents first, then the closure.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Lineage {
-    /// Parents and ancestors are both exactly this object.
+    /// A data object whose parents and ancestors are both exactly this
+    /// object.
     Single(ObjectId),
-    /// The first `parents` entries of `all` are the parents; the rest
-    /// are the ancestors.
+    /// A data object: the first `parents` entries of `all` are the
+    /// parents; the rest are the ancestors.
     Listed { parents: u32, all: Box<[ObjectId]> },
+    /// The object of a user.
+    User(UserId),
+    /// The object of a role.
+    Role(RoleId),
+    /// The object of a permission.
+    Permission(PermissionId),
 }
 
 impl Default for Lineage {
@@ -412,6 +431,7 @@ impl Lineage {
             Lineage::Listed { parents, all } => {
                 all.get(..*parents as usize).unwrap_or(&[])
             }
+            _ => &[],
         }
     }
 
@@ -421,6 +441,16 @@ impl Lineage {
             Lineage::Listed { parents, all } => {
                 all.get(*parents as usize..).unwrap_or(&[])
             }
+            _ => &[],
+        }
+    }
+
+    fn kind(&self) -> ObjectKind {
+        match self {
+            Lineage::Single(_) | Lineage::Listed { .. } => ObjectKind::Data,
+            Lineage::User(u) => ObjectKind::User(*u),
+            Lineage::Role(r) => ObjectKind::Role(*r),
+            Lineage::Permission(p) => ObjectKind::Permission(*p),
         }
     }
 }
@@ -461,7 +491,7 @@ impl Object {
     pub fn key(&self) -> Cow<'_, str> {
         match &self.key {
             Some(key) => Cow::Borrowed(key.as_str()),
-            None => Cow::Owned(HandleName(self.kind).to_string()),
+            None => Cow::Owned(HandleName(self.kind()).to_string()),
         }
     }
 
@@ -482,13 +512,13 @@ impl Object {
     pub(crate) fn key_is(&self, key: &str) -> bool {
         match &self.key {
             Some(k) => k.as_str() == key,
-            None => displays_as(&HandleName(self.kind), key),
+            None => displays_as(&HandleName(self.kind()), key),
         }
     }
     /// What the object stands for.
     #[must_use]
     pub fn kind(&self) -> ObjectKind {
-        self.kind
+        self.lineage.kind()
     }
     /// The direct parents.
     #[must_use]
@@ -1019,7 +1049,7 @@ impl Model {
             }
         }
         self.transfers.shift_remove(&id);
-        if obj.kind == ObjectKind::Data {
+        if obj.kind() == ObjectKind::Data {
             self.object_keys.remove(obj.ty, obj.data_key(), id);
         }
         dirty.objects.insert(id);
@@ -1215,8 +1245,8 @@ mod tests {
     #[test]
     #[cfg(target_pointer_width = "64")]
     fn record_sizes() {
-        assert_eq!(std::mem::size_of::<Object>(), 64);
-        assert_eq!(std::mem::size_of::<Option<Object>>(), 64);
+        assert_eq!(std::mem::size_of::<Object>(), 56);
+        assert_eq!(std::mem::size_of::<Option<Object>>(), 56);
         assert_eq!(std::mem::size_of::<Set<ObjectId>>(), 24);
         assert_eq!(std::mem::size_of::<PairMap<RoleId, GrantId>>(), 24);
         assert_eq!(std::mem::size_of::<Links>(), 56);

@@ -450,7 +450,7 @@ fn validate_and_link(
     let data = m
         .objects
         .iter::<ObjectId>()
-        .filter(|(_, o)| o.kind == ObjectKind::Data)
+        .filter(|(_, o)| o.kind() == ObjectKind::Data)
         .count();
     let mut keys = KeyTable::with_capacity(data);
     for (id, o) in m.objects.iter::<ObjectId>() {
@@ -463,7 +463,7 @@ fn validate_and_link(
         }
         // A user's, role's or permission's object keeps no key when the
         // key read was its handle's name.
-        let key_ok = match o.kind {
+        let key_ok = match o.kind() {
             ObjectKind::Data => keys.insert_new(&m.objects, id),
             _ => !o.has_stored_key(),
         };
@@ -474,7 +474,7 @@ fn validate_and_link(
                  permission object whose key is not its handle",
             ));
         }
-        let kind_ok = match o.kind {
+        let kind_ok = match o.kind() {
             ObjectKind::Data => is_data_type(o.ty),
             ObjectKind::User(u) => {
                 o.ty == USERS
@@ -507,10 +507,10 @@ fn validate_and_link(
         let parents_ok = all_distinct(o.parents(), |p| *p)
             && o.parents().iter().all(|p| {
                 *p != id
-                    && o.kind == ObjectKind::Data
+                    && o.kind() == ObjectKind::Data
                     && m.objects
                         .get(*p)
-                        .is_some_and(|r| r.kind == ObjectKind::Data)
+                        .is_some_and(|r| r.kind() == ObjectKind::Data)
             });
         if !parents_ok {
             return Err(bad(path(), "invalid, repeated or dangling parent"));
@@ -594,7 +594,7 @@ fn validate_and_link(
         let ok = orgs.contains(u.org)
             && objects
                 .get(u.object)
-                .is_some_and(|o| o.kind == ObjectKind::User(id));
+                .is_some_and(|o| o.kind() == ObjectKind::User(id));
         if !ok {
             return Err(bad(path(), "dangling organization or object"));
         }
@@ -619,7 +619,7 @@ fn validate_and_link(
             && schema.type_def(p.ty).is_some()
             && objects
                 .get(p.object)
-                .is_some_and(|o| o.kind == ObjectKind::Permission(id));
+                .is_some_and(|o| o.kind() == ObjectKind::Permission(id));
         if !ok {
             return Err(bad(
                 path(),
@@ -664,7 +664,7 @@ fn validate_and_link(
         let ok = orgs.contains(r.org)
             && objects
                 .get(r.object)
-                .is_some_and(|o| o.kind == ObjectKind::Role(id))
+                .is_some_and(|o| o.kind() == ObjectKind::Role(id))
             && r.personal.map_or(true, |u| users.contains(u));
         if !ok {
             return Err(bad(path(), "dangling organization, object or user"));
@@ -710,7 +710,7 @@ fn validate_and_link(
         }
         let bindings_ok = all_distinct(&g.bindings, |b| *b)
             && g.bindings.iter().all(|b| {
-                objects.get(*b).is_some_and(|o| o.kind == ObjectKind::Data)
+                objects.get(*b).is_some_and(|o| o.kind() == ObjectKind::Data)
             });
         if !bindings_ok {
             return Err(bad(path(), "invalid, repeated or dangling binding"));
@@ -769,7 +769,7 @@ fn validate_and_link(
     for (id, s) in shares.iter::<ShareId>() {
         let path = || format!("model.shares[{}]", id.as_usize());
         let root_ok =
-            objects.get(s.root).is_some_and(|o| o.kind == ObjectKind::Data);
+            objects.get(s.root).is_some_and(|o| o.kind() == ObjectKind::Data);
         let grantee_ok = match s.grantee {
             Grantee::User(u) => users.contains(u),
             Grantee::Org(o) => orgs.contains(o),
@@ -867,7 +867,7 @@ fn validate_and_link(
     for (root, to) in &*transfers {
         let ok = objects
             .get(*root)
-            .is_some_and(|o| o.kind == ObjectKind::Data && o.org != *to)
+            .is_some_and(|o| o.kind() == ObjectKind::Data && o.org != *to)
             && orgs.contains(*to);
         if !ok {
             return Err(bad(

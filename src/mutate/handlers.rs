@@ -290,7 +290,7 @@ impl Engine {
         match self.model.objects.get(object) {
             Some(o) => {
                 let ty = self.schema.type_name(o.ty).unwrap_or("object");
-                let label = match o.kind {
+                let label = match o.kind() {
                     ObjectKind::Role(r) => {
                         self.model.roles.get(r).map_or_else(
                             || o.key().into_owned(),
@@ -768,7 +768,7 @@ impl Engine {
             .objects
             .get(object)
             .ok_or_else(|| not_found("object", object))?;
-        if o.kind != ObjectKind::Data {
+        if o.kind() != ObjectKind::Data {
             return Err(invalid(format!(
                 "{} is not a data object; use its own operation",
                 self.describe(object)
@@ -793,7 +793,7 @@ impl Engine {
         doomed.insert(object);
         for d in self.model.descendants(object) {
             let orphaned = self.model.objects.get(d).is_some_and(|o| {
-                o.kind == ObjectKind::Data
+                o.kind() == ObjectKind::Data
                     && Some(o.org) == owner
                     && o.parents().iter().all(|p| doomed.contains(p))
             });
@@ -1290,7 +1290,7 @@ impl Engine {
                 .model
                 .objects
                 .get(*b)
-                .is_some_and(|o| o.kind == ObjectKind::Data);
+                .is_some_and(|o| o.kind() == ObjectKind::Data);
             if !ok {
                 return Err(not_found("binding object", b));
             }

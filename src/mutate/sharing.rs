@@ -1124,7 +1124,7 @@ impl Engine {
         let mut dirty = Dirty::default();
         for o in self.subtree(root) {
             let Some(rec) = self.model.objects.get(o) else { continue };
-            if rec.org != owner || rec.kind != ObjectKind::Data {
+            if rec.org != owner || rec.kind() != ObjectKind::Data {
                 continue;
             }
             let ty = rec.ty;

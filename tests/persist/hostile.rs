@@ -808,3 +808,15 @@ fn a_policy_object_key_must_name_its_handle() {
         }
     }
 }
+
+#[test]
+fn a_policy_object_has_no_parents() {
+    let (base, b) = base_value();
+    let (engine, _) = base_engine();
+    let bob = engine.user(b.bob).unwrap().object();
+    let mut v = base.clone();
+    *at(&mut v, &format!("/model/objects/{}/parents", bob.as_usize())) =
+        json!([b.site.as_u32()]);
+    let err = Engine::from_json(&text(&v)).map(|_| ()).unwrap_err();
+    assert_syntax(err.kind(), "object has no parents");
+}
