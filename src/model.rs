@@ -958,6 +958,32 @@ impl Model {
         self.recompute_closures(child, dirty);
     }
 
+    /// Drops, from the shares rooted at `roots`, the per-object overrides
+    /// of objects no longer at or under their root (after an unlink or a
+    /// deletion): an override applies only inside its share's subtree.
+    pub(crate) fn drop_stray_overrides(
+        &mut self,
+        roots: &[ObjectId],
+        dirty: &mut Dirty,
+    ) {
+        for root in roots {
+            let Some(r) = self.objects.get(*root) else { continue };
+            for sh in r.links().shares() {
+                let Some(share) = self.shares.get_mut(*sh) else { continue };
+                let objects = &self.objects;
+                let before = share.overrides.len();
+                share.overrides.retain(|(o, _)| {
+                    objects
+                        .get(*o)
+                        .is_some_and(|x| x.is_at_or_under(*o, *root))
+                });
+                if share.overrides.len() != before {
+                    dirty.shares.insert(*sh);
+                }
+            }
+        }
+    }
+
     /// Undoes [`Model::unlink`] of `child` from `parent`: `parents` is
     /// the child's list before it, so the order of the parents is kept
     /// (children are kept in handle order, so that list is restored too).
@@ -1032,22 +1058,9 @@ impl Model {
         for sh in obj.links().shares() {
             self.remove_share(*sh, dirty);
         }
-        for a in obj.ancestors() {
-            let rooted: Vec<ShareId> = self
-                .objects
-                .get(*a)
-                .map(|o| o.links().shares().iter().copied().collect())
-                .unwrap_or_default();
-            for sh in rooted {
-                if let Some(share) = self.shares.get_mut(sh) {
-                    let before = share.overrides.len();
-                    share.overrides.retain(|(o, _)| *o != id);
-                    if share.overrides.len() != before {
-                        dirty.shares.insert(sh);
-                    }
-                }
-            }
-        }
+        // The object, and those of its descendants that were under its
+        // ancestors only through it, left the shares rooted there.
+        self.drop_stray_overrides(obj.ancestors(), dirty);
         self.transfers.shift_remove(&id);
         if obj.kind() == ObjectKind::Data {
             self.object_keys.remove(obj.ty, obj.data_key(), id);

@@ -875,6 +875,7 @@ impl Engine {
         }
         self.require_action(who, op, UPDATE, child)?;
         let parents = c.parents().to_vec();
+        let ancestors = c.ancestors().to_vec();
         // Under `Restrict`, an unlink that leaves a share without its
         // chain from the owner is refused like an unshare would be: it is
         // made, judged, and undone exactly.
@@ -898,6 +899,11 @@ impl Engine {
                 return Err(self.dependent_shares(&orphaned));
             }
         }
+        // Overrides on the child or its descendants in shares of roots
+        // they are no longer under go with the link.
+        let mut dirty = Dirty::default();
+        self.model.drop_stray_overrides(&ancestors, &mut dirty);
+        self.index.refresh(&self.model, dirty);
         // Shares may have reached the child only through that parent.
         self.cascade(&family);
         Ok(Created::Nothing)

@@ -676,3 +676,44 @@ fn restrict_refuses_an_unlink_that_orphans_a_share() {
         }
     }
 }
+
+/// Regression (found by the `roundtrip` fuzz target): an override names
+/// an object inside its share's subtree; unlinking or deleting an object
+/// above it used to leave the override behind, and the engine then wrote
+/// a snapshot it refused to load ("object levels ... outside the root").
+/// Such overrides now go with the link, under every policy.
+#[test]
+fn overrides_leave_a_share_with_the_objects_they_name() {
+    for policy in [Downstream::Keep, Downstream::Cascade, Downstream::Restrict]
+    {
+        for delete in [false, true] {
+            let mut w = world(policy, &["Kim"]);
+            let (hq, kim, org) = (w.hq, w.users[0], w.jack_org);
+            let sub = object(&mut w.e, org, "goal", "HQ sub", &[hq.electric]);
+            let spec = ShareSpec::custom()
+                .object_level(hq.electric, Level::Full)
+                .object_level(sub, Level::Full)
+                .object_level(hq.gas, Level::Full);
+            let id = owner_shares(&mut w, hq.property, kim, spec);
+            allow(&w.e, kim, "update", sub);
+            ok(&mut w.e, |e| {
+                let mut sys = e.act(Actor::System, T);
+                if delete {
+                    sys.delete_object(hq.electric)
+                } else {
+                    sys.unlink_object(hq.electric, hq.property)
+                }
+            });
+            let share = w.e.share(id).expect("the share stays");
+            let named: Vec<ObjectId> =
+                share.object_levels().iter().map(|(o, _)| *o).collect();
+            assert_eq!(named, [hq.gas], "{policy:?} delete={delete}");
+            deny(&w.e, kim, "read", sub);
+            allow(&w.e, kim, "update", hq.gas);
+            assert!(w.e.index_is_consistent());
+            let again = Engine::from_json(&w.e.to_json())
+                .unwrap_or_else(|e| panic!("{policy:?} delete={delete}: {e}"));
+            assert_eq!(again.to_json(), w.e.to_json());
+        }
+    }
+}
