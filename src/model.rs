@@ -269,6 +269,16 @@ impl std::fmt::Display for HandleName {
     }
 }
 
+/// Written as the string it displays.
+impl Serialize for HandleName {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        s: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// Whether `value` displays exactly as `s`, compared piece by piece
 /// without building the string.
 pub(crate) fn displays_as(value: &impl std::fmt::Display, s: &str) -> bool {
@@ -295,23 +305,11 @@ impl Serialize for Object {
         o.serialize_field("org", &self.org)?;
         match &self.key {
             Some(key) => o.serialize_field("key", key)?,
-            None => o.serialize_field("key", &KeyOut(self.kind()))?,
+            None => o.serialize_field("key", &HandleName(self.kind()))?,
         }
         o.serialize_field("kind", &self.kind())?;
         o.serialize_field("parents", self.parents())?;
         o.end()
-    }
-}
-
-/// Writes a policy object's derived key as a string.
-struct KeyOut(ObjectKind);
-
-impl Serialize for KeyOut {
-    fn serialize<S: serde::Serializer>(
-        &self,
-        s: S,
-    ) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_str(&HandleName(self.0))
     }
 }
 
