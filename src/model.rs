@@ -150,8 +150,10 @@ impl User {
 pub(crate) struct Links {
     /// The direct children.
     pub(crate) children: Set<ObjectId>,
-    /// Explicit permission lists that name this object.
-    pub(crate) listed_in: Set<PermissionId>,
+    /// Explicit permission lists that name this object (but the first,
+    /// for an object standing for a user, role or permission: see
+    /// [`Object::listed_in`]).
+    listed_in: Set<PermissionId>,
     /// The rarer references, allocated on first use.
     rare: Option<Box<RareLinks>>,
 }
@@ -327,9 +329,9 @@ impl Object {
     ) -> Object {
         let lineage = match kind {
             ObjectKind::Data => Lineage::new(parents, ancestors),
-            ObjectKind::User(u) => Lineage::User(u),
-            ObjectKind::Role(r) => Lineage::Role(r),
-            ObjectKind::Permission(p) => Lineage::Permission(p),
+            ObjectKind::User(u) => Lineage::User(u, None),
+            ObjectKind::Role(r) => Lineage::Role(r, None),
+            ObjectKind::Permission(p) => Lineage::Permission(p, None),
         };
         Object { ty, org, key, lineage, links: None }
     }
@@ -376,58 +378,67 @@ impl Object {
 /// What an object stands for and, for a data object, its direct parents,
 /// in the order given, and the transitive closure of its parents, sorted
 /// (it excludes the object itself). Objects standing for users, roles and
-/// permissions have no parents; folding the kind in here keeps an object
-/// record at 56 bytes.
+/// permissions have no parents; their variants use the room to keep the
+/// first permission whose explicit list names them (a personal role's
+/// permissions name its user's object and its own), which most would
+/// otherwise allocate a [`Links`] box for. Folding all this in keeps an
+/// object record at 48 bytes.
 ///
 /// Most child objects have one parent that has no parent of its own (an
 /// observation under a site, a meter under a property): both lists are
-/// then that one parent, kept in place. Other lineages take one
-/// allocation, the parents first, then the closure.
+/// then that one parent, kept in place. Other lineages with parents take
+/// two allocations.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Lineage {
+    /// A data object without parents.
+    Root,
     /// A data object whose parents and ancestors are both exactly this
     /// object.
     Single(ObjectId),
-    /// A data object: the first `parents` entries of `all` are the
-    /// parents; the rest are the ancestors.
-    Listed { parents: u32, all: Box<[ObjectId]> },
-    /// The object of a user.
-    User(UserId),
-    /// The object of a role.
-    Role(RoleId),
-    /// The object of a permission.
-    Permission(PermissionId),
+    /// A data object with any other parents.
+    Listed(Box<Listed>),
+    /// The object of a user, and the first permission listing it.
+    User(UserId, Option<PermissionId>),
+    /// The object of a role, and the first permission listing it.
+    Role(RoleId, Option<PermissionId>),
+    /// The object of a permission, and the first permission listing it.
+    Permission(PermissionId, Option<PermissionId>),
 }
 
-impl Default for Lineage {
-    fn default() -> Lineage {
-        Lineage::Listed { parents: 0, all: Box::default() }
-    }
+/// Parents and ancestors in one allocation: the first `parents` entries
+/// of `all` are the parents; the rest are the ancestors.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Listed {
+    parents: u32,
+    all: Box<[ObjectId]>,
 }
 
 impl Lineage {
     fn new(parents: &[ObjectId], ancestors: &[ObjectId]) -> Lineage {
-        if let ([p], [a]) = (parents, ancestors) {
-            if p == a {
-                return Lineage::Single(*p);
-            }
+        match (parents, ancestors) {
+            ([], []) => return Lineage::Root,
+            ([p], [a]) if p == a => return Lineage::Single(*p),
+            _ => {}
         }
         // More parents than a `u32` counts exceed every limit; the
         // lineage is then kept empty rather than misread.
         let Ok(count) = u32::try_from(parents.len()) else {
-            return Lineage::default();
+            return Lineage::Root;
         };
         let mut all = Vec::with_capacity(parents.len() + ancestors.len());
         all.extend_from_slice(parents);
         all.extend_from_slice(ancestors);
-        Lineage::Listed { parents: count, all: all.into_boxed_slice() }
+        Lineage::Listed(Box::new(Listed {
+            parents: count,
+            all: all.into_boxed_slice(),
+        }))
     }
 
     fn parents(&self) -> &[ObjectId] {
         match self {
             Lineage::Single(p) => std::slice::from_ref(p),
-            Lineage::Listed { parents, all } => {
-                all.get(..*parents as usize).unwrap_or(&[])
+            Lineage::Listed(l) => {
+                l.all.get(..l.parents as usize).unwrap_or(&[])
             }
             _ => &[],
         }
@@ -436,8 +447,8 @@ impl Lineage {
     fn ancestors(&self) -> &[ObjectId] {
         match self {
             Lineage::Single(p) => std::slice::from_ref(p),
-            Lineage::Listed { parents, all } => {
-                all.get(*parents as usize..).unwrap_or(&[])
+            Lineage::Listed(l) => {
+                l.all.get(l.parents as usize..).unwrap_or(&[])
             }
             _ => &[],
         }
@@ -445,10 +456,32 @@ impl Lineage {
 
     fn kind(&self) -> ObjectKind {
         match self {
-            Lineage::Single(_) | Lineage::Listed { .. } => ObjectKind::Data,
-            Lineage::User(u) => ObjectKind::User(*u),
-            Lineage::Role(r) => ObjectKind::Role(*r),
-            Lineage::Permission(p) => ObjectKind::Permission(*p),
+            Lineage::Root | Lineage::Single(_) | Lineage::Listed(_) => {
+                ObjectKind::Data
+            }
+            Lineage::User(u, _) => ObjectKind::User(*u),
+            Lineage::Role(r, _) => ObjectKind::Role(*r),
+            Lineage::Permission(p, _) => ObjectKind::Permission(*p),
+        }
+    }
+
+    /// The slot for the first listing permission (policy objects only).
+    fn first_listing(&mut self) -> Option<&mut Option<PermissionId>> {
+        match self {
+            Lineage::User(_, l)
+            | Lineage::Role(_, l)
+            | Lineage::Permission(_, l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The first listing permission, if kept here.
+    fn listing(&self) -> Option<PermissionId> {
+        match self {
+            Lineage::User(_, l)
+            | Lineage::Role(_, l)
+            | Lineage::Permission(_, l) => *l,
+            _ => None,
         }
     }
 }
@@ -539,6 +572,59 @@ impl Object {
     /// The object's back-references, allocated on first use.
     pub(crate) fn links_mut(&mut self) -> &mut Links {
         self.links.get_or_insert_with(Box::default)
+    }
+    /// The permissions whose explicit lists name this object, in the
+    /// order they named it.
+    pub(crate) fn listed_in(&self) -> impl Iterator<Item = PermissionId> + '_ {
+        let rest = self.links.as_deref().map(|l| l.listed_in.iter());
+        self.lineage
+            .listing()
+            .into_iter()
+            .chain(rest.into_iter().flatten().copied())
+    }
+    /// Records that `permission` lists this object; `false` if it did.
+    ///
+    /// An object standing for a user, role or permission keeps its first
+    /// listing in place and the others in its [`Links`]; while it has any
+    /// listing, the first sits in place.
+    pub(crate) fn add_listing(&mut self, permission: PermissionId) -> bool {
+        if let Some(first) = self.lineage.first_listing() {
+            match first {
+                None => {
+                    *first = Some(permission);
+                    return true;
+                }
+                Some(p) if *p == permission => return false,
+                Some(_) => {}
+            }
+        }
+        self.links_mut().listed_in.insert(permission)
+    }
+    /// Records that `permission` no longer lists this object; `false` if
+    /// it did not.
+    pub(crate) fn remove_listing(&mut self, permission: PermissionId) -> bool {
+        let links = self.links.as_deref_mut();
+        if let Some(first) = self.lineage.first_listing() {
+            if *first == Some(permission) {
+                // The next listing, if any, moves into place.
+                *first = links.and_then(|l| {
+                    let next = l.listed_in.iter().next().copied()?;
+                    l.listed_in.shift_remove(&next);
+                    Some(next)
+                });
+                return true;
+            }
+        }
+        links.is_some_and(|l| l.listed_in.shift_remove(&permission))
+    }
+    /// Forgets every listing.
+    pub(crate) fn clear_listings(&mut self) {
+        if let Some(first) = self.lineage.first_listing() {
+            *first = None;
+        }
+        if let Some(l) = self.links.as_deref_mut() {
+            l.listed_in.clear();
+        }
     }
     /// Every ancestor (parents, their parents, …), sorted.
     #[must_use]
@@ -1039,8 +1125,8 @@ impl Model {
                 set.swap_remove(&id);
             }
         }
-        for p in &obj.links().listed_in {
-            if let Some(perm) = self.permissions.get_mut(*p) {
+        for p in obj.listed_in() {
+            if let Some(perm) = self.permissions.get_mut(p) {
                 perm.objects.shift_remove(&id);
                 dirty.roles.extend(perm.roles.iter().copied());
             }
@@ -1151,7 +1237,7 @@ impl Model {
         }
         for o in &p.objects {
             if let Some(obj) = self.objects.get_mut(*o) {
-                obj.links_mut().listed_in.shift_remove(&id);
+                obj.remove_listing(id);
             }
         }
         if let Some(org) = self.orgs.get_mut(p.org) {
@@ -1256,12 +1342,12 @@ mod tests {
     #[test]
     #[cfg(target_pointer_width = "64")]
     fn record_sizes() {
-        assert_eq!(std::mem::size_of::<Object>(), 56);
-        assert_eq!(std::mem::size_of::<Option<Object>>(), 56);
+        assert_eq!(std::mem::size_of::<Object>(), 48);
+        assert_eq!(std::mem::size_of::<Option<Object>>(), 48);
         assert_eq!(std::mem::size_of::<Set<ObjectId>>(), 24);
         assert_eq!(std::mem::size_of::<PairMap<RoleId, GrantId>>(), 24);
         assert_eq!(std::mem::size_of::<Links>(), 56);
-        assert_eq!(std::mem::size_of::<Lineage>(), 24);
+        assert_eq!(std::mem::size_of::<Lineage>(), 16);
     }
 
     /// `displays_as` agrees with comparing the key to the handle's name.
@@ -1362,5 +1448,44 @@ mod tests {
         o.set_ancestors(&[c]);
         assert_eq!((o.parents(), o.ancestors()), (&[c][..], &[c][..]));
         assert!(matches!(o.lineage, Lineage::Single(_)));
+    }
+
+    /// An object standing for a user, role or permission keeps its first
+    /// listing in place, and its listings read back in the order they
+    /// were made whatever is removed; a data object keeps them all in
+    /// its links.
+    #[test]
+    fn listings_keep_their_order_in_place_or_boxed() {
+        let p = |n| PermissionId::new(n).unwrap();
+        let ty = TypeId::new(0).unwrap();
+        let org = OrgId::new(0).unwrap();
+        let user = ObjectKind::User(UserId::new(4).unwrap());
+        let key = Some(Name::new("x").unwrap());
+        for (kind, key) in [(user, None), (ObjectKind::Data, key)] {
+            let mut o = Object::new(ty, org, key, kind, &[], &[]);
+            let listed = |o: &Object| o.listed_in().collect::<Vec<_>>();
+            assert!(o.add_listing(p(5)));
+            // One listing needs no links box on a policy object.
+            assert_eq!(o.links.is_none(), kind != ObjectKind::Data);
+            assert!(!o.add_listing(p(5)));
+            assert!(o.add_listing(p(2)));
+            assert!(o.add_listing(p(9)));
+            assert!(!o.add_listing(p(2)));
+            assert_eq!(listed(&o), [p(5), p(2), p(9)]);
+            assert!(!o.remove_listing(p(7)));
+            assert!(o.remove_listing(p(5)));
+            assert_eq!(listed(&o), [p(2), p(9)]);
+            assert!(!o.add_listing(p(2)), "{kind:?}: the moved one is kept");
+            assert!(o.remove_listing(p(9)));
+            assert!(o.add_listing(p(5)));
+            assert_eq!(listed(&o), [p(2), p(5)]);
+            o.clear_listings();
+            assert_eq!(listed(&o), []);
+            assert!(!o.remove_listing(p(2)));
+            assert!(o.add_listing(p(3)));
+            assert_eq!(listed(&o), [p(3)]);
+            assert_eq!(o.kind(), kind);
+            assert!(o.parents().is_empty() && o.ancestors().is_empty());
+        }
     }
 }

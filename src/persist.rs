@@ -645,7 +645,7 @@ fn validate_and_link(
         }
         for o in &p.objects {
             if let Some(r) = objects.get_mut(*o) {
-                r.links_mut().listed_in.insert(id);
+                r.add_listing(id);
             }
         }
         if let Some(o) = orgs.get_mut(p.org) {

@@ -192,8 +192,8 @@ impl Engine {
             return Vec::new();
         };
         let mut roles: HandleSet<RoleId> = HandleSet::default();
-        for p in &obj.links().listed_in {
-            if let Some(perm) = self.model.permissions.get(*p) {
+        for p in obj.listed_in() {
+            if let Some(perm) = self.model.permissions.get(p) {
                 if perm.action == action {
                     roles.extend(perm.roles.iter().copied());
                 }

@@ -418,7 +418,7 @@ impl Engine {
             .ok_or_else(|| limit("objects", 0))?;
         for o in objects {
             if let Some(rec) = self.model.objects.get_mut(*o) {
-                rec.links_mut().listed_in.insert(id);
+                rec.add_listing(id);
             }
         }
         let perm = Permission {
@@ -1104,7 +1104,7 @@ impl Engine {
             dirty.roles.extend(p.roles.iter().copied());
         }
         if let Some(o) = self.model.objects.get_mut(object) {
-            o.links_mut().listed_in.insert(permission);
+            o.add_listing(permission);
         }
         self.index.refresh(&self.model, dirty);
         Ok(Created::Nothing)
@@ -1139,7 +1139,7 @@ impl Engine {
             dirty.roles.extend(p.roles.iter().copied());
         }
         if let Some(o) = self.model.objects.get_mut(object) {
-            o.links_mut().listed_in.shift_remove(&permission);
+            o.remove_listing(permission);
         }
         self.index.refresh(&self.model, dirty);
         Ok(Created::Nothing)

@@ -1128,8 +1128,7 @@ impl Engine {
                 continue;
             }
             let ty = rec.ty;
-            let listed: Vec<_> =
-                rec.links().listed_in.iter().copied().collect();
+            let listed: Vec<_> = rec.listed_in().collect();
             for p in listed {
                 if let Some(perm) = self.model.permissions.get_mut(p) {
                     perm.objects.shift_remove(&o);
@@ -1138,7 +1137,7 @@ impl Engine {
             }
             if let Some(rec) = self.model.objects.get_mut(o) {
                 rec.org = to;
-                rec.links_mut().listed_in.clear();
+                rec.clear_listings();
             }
             // An offer its former owner made for an object that moves
             // with this root is stale.
