@@ -652,7 +652,7 @@ pub struct Role {
     pub(crate) permissions: Set<PermissionId>,
     #[serde(skip)]
     pub(crate) grants: Set<GrantId>,
-    pub(crate) required_bindings: SmallVec<[TypeId; 2]>,
+    pub(crate) required_bindings: Box<[TypeId]>,
     pub(crate) personal: Option<UserId>,
 }
 
@@ -790,7 +790,7 @@ impl Permission {
 pub struct Grant {
     pub(crate) user: UserId,
     pub(crate) role: RoleId,
-    pub(crate) bindings: SmallVec<[ObjectId; 2]>,
+    pub(crate) bindings: Box<[ObjectId]>,
 }
 
 impl Grant {
@@ -1348,6 +1348,7 @@ mod tests {
         assert_eq!(std::mem::size_of::<PairMap<RoleId, GrantId>>(), 24);
         assert_eq!(std::mem::size_of::<Links>(), 56);
         assert_eq!(std::mem::size_of::<Lineage>(), 16);
+        assert_eq!(std::mem::size_of::<Option<Grant>>(), 24);
     }
 
     /// `displays_as` agrees with comparing the key to the handle's name.

@@ -383,7 +383,7 @@ impl Engine {
             object,
             permissions: Set::new(),
             grants: Set::new(),
-            required_bindings,
+            required_bindings: required_bindings.into_vec().into_boxed_slice(),
             personal,
         };
         self.model.roles.push::<RoleId>(role);
@@ -461,7 +461,7 @@ impl Engine {
         let id = self
             .model
             .grants
-            .push(Grant { user, role, bindings: bindings.clone() })
+            .push(Grant { user, role, bindings: Box::from(&bindings[..]) })
             .ok_or_else(|| limit("grants", 0))?;
         if let Some(u) = self.model.users.get_mut(user) {
             u.grants.insert(role, id);
