@@ -1,6 +1,7 @@
 //! The decision: [`Engine::check`], [`Engine::explain`] and
 //! [`Engine::check_batch`].
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -588,12 +589,12 @@ impl Engine {
                     let org = r
                         .and_then(|r| self.model.orgs.get(r.org))
                         .map_or("?", |o| o.name.as_str());
-                    let rname = r.map_or("?", |r| r.name.as_str());
+                    let rname = r.map_or(Cow::Borrowed("?"), |r| r.name());
                     let pname = self
                         .model
                         .permissions
                         .get(*permission)
-                        .map_or("?", |p| p.name.as_str());
+                        .map_or(Cow::Borrowed("?"), |p| p.name());
                     let _ = write!(
                         s,
                         "; via role `{rname}` of `{org}`, permission `{pname}`"

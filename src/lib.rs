@@ -202,6 +202,7 @@ pub mod schema;
 mod set;
 mod share;
 mod shared;
+mod stored_name;
 mod token;
 
 pub use crate::audit::{Actor, Event, Outcome, Revision, Timestamp};

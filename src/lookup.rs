@@ -48,23 +48,33 @@ pub(crate) trait Keyed {
     type Id: Idx + Copy + Eq;
     /// What the name is unique within.
     type Scope: Copy + Eq + Hash;
-    /// The record's scope and name.
-    fn scoped_name(&self) -> (Self::Scope, &str);
+    /// Calls `f` with the record's scope and name (a role's name may be
+    /// stored compactly; it is written out in place, not allocated).
+    fn with_scoped_name<T>(&self, f: impl FnOnce(Self::Scope, &str) -> T)
+        -> T;
+    /// Whether the record's scope and name are `scope` and `name`.
+    fn is_named(&self, scope: Self::Scope, name: &str) -> bool;
 }
 
 impl Keyed for Object {
     type Id = ObjectId;
     type Scope = TypeId;
-    fn scoped_name(&self) -> (TypeId, &str) {
-        (self.ty, self.data_key())
+    fn with_scoped_name<T>(&self, f: impl FnOnce(TypeId, &str) -> T) -> T {
+        f(self.ty, self.data_key())
+    }
+    fn is_named(&self, scope: TypeId, name: &str) -> bool {
+        self.ty == scope && self.data_key() == name
     }
 }
 
 impl Keyed for Role {
     type Id = RoleId;
     type Scope = OrgId;
-    fn scoped_name(&self) -> (OrgId, &str) {
-        (self.org, self.name())
+    fn with_scoped_name<T>(&self, f: impl FnOnce(OrgId, &str) -> T) -> T {
+        self.name.with_str(|name| f(self.org, name))
+    }
+    fn is_named(&self, scope: OrgId, name: &str) -> bool {
+        self.org == scope && self.name.is(name)
     }
 }
 
@@ -110,7 +120,7 @@ impl<R: Keyed> ByName<R> {
     ) -> Option<R::Id> {
         let h = Self::hash(&self.hasher, scope, name);
         let is = |id: &R::Id| {
-            records.get(*id).is_some_and(|r| r.scoped_name() == (scope, name))
+            records.get(*id).is_some_and(|r| r.is_named(scope, name))
         };
         self.table.find(h, is).copied()
     }
@@ -125,17 +135,21 @@ impl<R: Keyed> ByName<R> {
     ) -> bool {
         let Some(r) = records.get(id) else { return false };
         let hasher = &self.hasher;
-        let key = r.scoped_name();
-        let same =
-            |x: R::Id| records.get(x).is_some_and(|r| r.scoped_name() == key);
-        let rehash = |x: R::Id| {
-            records.get(x).map_or(0, |r| {
-                let (scope, name) = r.scoped_name();
-                Self::hash(hasher, scope, name)
-            })
-        };
-        let h = Self::hash(hasher, key.0, key.1);
-        insert_new(&mut self.table, h, id, same, rehash)
+        let table = &mut self.table;
+        r.with_scoped_name(|scope, name| {
+            let same = |x: R::Id| {
+                records.get(x).is_some_and(|r| r.is_named(scope, name))
+            };
+            let rehash = |x: R::Id| {
+                records.get(x).map_or(0, |r| {
+                    r.with_scoped_name(|scope, name| {
+                        Self::hash(hasher, scope, name)
+                    })
+                })
+            };
+            let h = Self::hash(hasher, scope, name);
+            insert_new(table, h, id, same, rehash)
+        })
     }
 
     /// Forgets `id`, indexed under `scope` and `name`.

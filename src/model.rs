@@ -23,6 +23,7 @@ use crate::id::{
     ShareId, TokenId, TypeId, UserId,
 };
 use crate::share::{Grantee, Share};
+use crate::stored_name::StoredName;
 use crate::token::Token;
 
 /// An organization: owns users, roles, permissions and objects.
@@ -643,7 +644,7 @@ impl Object {
 #[serde(deny_unknown_fields)]
 pub struct Role {
     pub(crate) org: OrgId,
-    pub(crate) name: Name,
+    pub(crate) name: StoredName,
     /// Shared, not allocated, for the description every personal role
     /// has.
     #[serde(deserialize_with = "description")]
@@ -677,10 +678,12 @@ impl Role {
     pub fn org(&self) -> OrgId {
         self.org
     }
-    /// The role's name, unique in its organization.
+    /// The role's name, unique in its organization. Returned owned for
+    /// a name of the form the engine gives personal roles
+    /// (`DEFAULT User role 7`), which is stored as its number.
     #[must_use]
-    pub fn name(&self) -> &str {
-        self.name.as_str()
+    pub fn name(&self) -> Cow<'_, str> {
+        self.name.to_str()
     }
     /// The role's description.
     #[must_use]
@@ -719,7 +722,7 @@ impl Role {
 #[serde(deny_unknown_fields)]
 pub struct Permission {
     pub(crate) org: OrgId,
-    pub(crate) name: Name,
+    pub(crate) name: StoredName,
     pub(crate) action: ActionId,
     pub(crate) ty: TypeId,
     pub(crate) applies_to_all: bool,
@@ -735,10 +738,12 @@ impl Permission {
     pub fn org(&self) -> OrgId {
         self.org
     }
-    /// The permission's name (description).
+    /// The permission's name (description). Returned owned for a name
+    /// of the form the engine gives a personal role's permissions
+    /// (`DEFAULT Read Self User 7`), which is stored as its number.
     #[must_use]
-    pub fn name(&self) -> &str {
-        self.name.as_str()
+    pub fn name(&self) -> Cow<'_, str> {
+        self.name.to_str()
     }
     /// The action it allows.
     #[must_use]
@@ -1265,7 +1270,7 @@ impl Model {
         if let Some(u) = role.personal.and_then(|u| self.users.get_mut(u)) {
             u.personal_role = None;
         }
-        self.role_names.remove(role.org, role.name.as_str(), id);
+        role.name.with_str(|name| self.role_names.remove(role.org, name, id));
         dirty.roles.insert(id);
         self.remove_object(role.object, dirty);
     }

@@ -34,8 +34,8 @@ use crate::schema::{ActionSpec, Level, Schema, Threshold};
 ///
 /// let mut engine = presets::arbiter().build()?;
 /// let org = engine.act(Actor::System, Timestamp::default()).create_org("Utility X")?.value;
-/// let names: Vec<&str> = engine.org(org).unwrap().roles()
-///     .map(|r| engine.role(r).unwrap().name())
+/// let names: Vec<String> = engine.org(org).ok_or("no org")?.roles()
+///     .filter_map(|r| Some(engine.role(r)?.name().into_owned()))
 ///     .collect();
 /// assert_eq!(names, ["Read all", "Write all values", "Create metadata",
 ///     "Delete metadata", "Update all", "Administer data access controls"]);

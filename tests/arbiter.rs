@@ -21,8 +21,10 @@ fn new_organization_gets_six_default_roles_and_has_not_accepted_terms() {
     let a = new_org(&mut e, "Forecast Provider A");
     let org = e.org(x).expect("org");
     assert!(!org.accepted_terms(), "a new organization starts without TOU");
-    let names: Vec<&str> =
-        org.roles().map(|r| e.role(r).expect("role").name()).collect();
+    let names: Vec<String> = org
+        .roles()
+        .map(|r| e.role(r).expect("role").name().into_owned())
+        .collect();
     assert_eq!(names, DEFAULT_ROLES);
     assert_eq!(org.permissions().count(), 11 + 5 + 6 + 6 + 5 + 11);
     assert_eq!(org.users().count(), 0);
@@ -1042,7 +1044,7 @@ fn create_role_requires_create_on_roles_in_own_organization() {
         m.create_role(w.x, "Forecast team", "Reads the day-ahead forecasts")
     });
     let rec = w.e.role(r).expect("role");
-    assert_eq!((rec.org(), rec.name()), (w.x, "Forecast team"));
+    assert_eq!((rec.org(), rec.name()), (w.x, "Forecast team".into()));
     assert_eq!(rec.description(), "Reads the day-ahead forecasts");
     assert_eq!(rec.grants().count(), 0);
     assert_eq!(w.e.role_by_name(w.x, "Forecast team"), Some(r));

@@ -378,7 +378,7 @@ impl Engine {
             .ok_or_else(|| limit("objects", 0))?;
         let role = Role {
             org,
-            name,
+            name: name.into(),
             description,
             object,
             permissions: Set::new(),
@@ -423,7 +423,7 @@ impl Engine {
         }
         let perm = Permission {
             org,
-            name,
+            name: name.into(),
             action,
             ty,
             applies_to_all,

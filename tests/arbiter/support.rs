@@ -101,7 +101,7 @@ pub(super) fn perms_of(
         .map(|p| {
             let p = e.permission(p).expect("permission exists");
             (
-                p.name().to_owned(),
+                p.name().into_owned(),
                 s.action_name(p.action()).expect("action").to_owned(),
                 s.type_name(p.object_type()).expect("type").to_owned(),
                 p.applies_to_all(),
@@ -269,7 +269,7 @@ impl Snapshot {
                 (
                     id,
                     r.org(),
-                    r.name().to_owned(),
+                    r.name().into_owned(),
                     r.permissions().collect(),
                     r.grants().collect(),
                 )
@@ -281,7 +281,7 @@ impl Snapshot {
                 (
                     id,
                     p.org(),
-                    p.name().to_owned(),
+                    p.name().into_owned(),
                     p.applies_to_all(),
                     p.objects().collect(),
                 )

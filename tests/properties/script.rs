@@ -1244,7 +1244,10 @@ fn apply_via_mutator(
                 m.create_bound_role(*org, name, description, &types)?
             };
             let role = m.engine().role(r.value).expect("created role is live");
-            assert_eq!((role.org(), role.name()), (*org, name.as_str()));
+            assert_eq!(
+                (role.org(), role.name()),
+                (*org, name.as_str().into())
+            );
             r.revision
         }
         Op::DeleteRole { role } => m.delete_role(*role)?.revision,
