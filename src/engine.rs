@@ -397,6 +397,36 @@ impl Engine {
         self.model.object_keys.get(&self.model.objects, ty, key)
     }
 
+    /// The objects of type `ty` that `org` owns, in no promised order:
+    /// its data objects of that type, or, for the built-in types `users`,
+    /// `roles` and `permissions`, the objects standing for its users,
+    /// roles or permissions.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use accord::{presets, schema, Actor, Timestamp};
+    ///
+    /// let mut engine = presets::arbiter().build()?;
+    /// let mut sys = engine.act(Actor::System, Timestamp::default());
+    /// let org = sys.create_org("Utility")?.value;
+    /// let site = sys.create_object(org, "sites", "site-1", &[])?.value;
+    /// let ada = sys.create_user(org, "ada@example.com")?.value;
+    /// let sites = engine.schema().object_type("sites").ok_or("no type")?;
+    /// let owned: Vec<_> = engine.objects_of_type(org, sites).collect();
+    /// assert_eq!(owned, [site]);
+    /// let ada = engine.user(ada).ok_or("no user")?.object();
+    /// assert!(engine.objects_of_type(org, schema::USERS).any(|o| o == ada));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn objects_of_type(
+        &self,
+        org: OrgId,
+        ty: TypeId,
+    ) -> impl Iterator<Item = ObjectId> + '_ {
+        self.model.objects_of_type(org, ty)
+    }
+
     /// Every object.
     pub fn objects(&self) -> impl Iterator<Item = (ObjectId, &Object)> {
         self.model.objects.iter()

@@ -22,6 +22,7 @@ use crate::id::{
     ActionId, Arena, GrantId, Name, ObjectId, OrgId, PermissionId, RoleId,
     ShareId, TokenId, TypeId, UserId,
 };
+use crate::schema::{PERMISSIONS, ROLES, USERS};
 use crate::share::{Grantee, Share};
 use crate::stored_name::StoredName;
 use crate::token::Token;
@@ -43,8 +44,9 @@ pub struct Org {
     /// from the object).
     #[serde(skip)]
     pub(crate) applying_to_all: Set<PermissionId>,
-    /// Every object the organization owns, including the objects standing
-    /// for its users, roles and permissions, grouped by type.
+    /// Every data object the organization owns, grouped by type. The
+    /// objects standing for its users, roles and permissions are reached
+    /// from those (see [`Model::objects_of_type`]), not kept twice.
     #[serde(skip)]
     pub(crate) objects: IndexMap<TypeId, Set<ObjectId>>,
 }
@@ -71,13 +73,6 @@ impl Org {
     /// Its permissions.
     pub fn permissions(&self) -> impl Iterator<Item = PermissionId> + '_ {
         self.permissions.iter().copied()
-    }
-    /// The objects of type `ty` it owns.
-    pub fn objects_of_type(
-        &self,
-        ty: TypeId,
-    ) -> impl Iterator<Item = ObjectId> + '_ {
-        self.objects.get(&ty).into_iter().flatten().copied()
     }
 }
 
@@ -901,6 +896,28 @@ pub(crate) fn email_key(email: &str) -> String {
 }
 
 impl Model {
+    /// The objects of type `ty` that `org` owns: its data objects of that
+    /// type, or the objects standing for its users, roles or permissions.
+    pub(crate) fn objects_of_type(
+        &self,
+        org: OrgId,
+        ty: TypeId,
+    ) -> impl Iterator<Item = ObjectId> + '_ {
+        let org = self.orgs.get(org);
+        let data = org.and_then(|o| o.objects.get(&ty)).into_iter().flatten();
+        let of = |t: TypeId| org.filter(|_| ty == t);
+        let users = of(USERS).into_iter().flat_map(|o| o.users.iter());
+        let roles = of(ROLES).into_iter().flat_map(|o| o.roles.iter());
+        let perms =
+            of(PERMISSIONS).into_iter().flat_map(|o| o.permissions.iter());
+        data.copied()
+            .chain(users.filter_map(|u| Some(self.users.get(*u)?.object)))
+            .chain(roles.filter_map(|r| Some(self.roles.get(*r)?.object)))
+            .chain(
+                perms.filter_map(|p| Some(self.permissions.get(*p)?.object)),
+            )
+    }
+
     pub(crate) fn insert_org(&mut self, name: Name) -> Option<OrgId> {
         let org = Org {
             name: name.clone(),
@@ -943,7 +960,7 @@ impl Model {
                 po.links_mut().children.insert_in_order(id);
             }
         }
-        if let Some(o) = self.orgs.get_mut(org) {
+        if let (Some(o), ObjectKind::Data) = (self.orgs.get_mut(org), kind) {
             o.objects.entry(ty).or_default().insert(id);
         }
         // Users, roles and permissions are found by their handle; only

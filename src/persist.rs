@@ -569,6 +569,9 @@ fn validate_and_link(
     // one type mostly come in runs, so the set of the last run is kept.
     let mut run: Option<(OrgId, TypeId, &mut Set<ObjectId>)> = None;
     for (id, o) in objects.iter::<ObjectId>() {
+        if o.kind() != ObjectKind::Data {
+            continue;
+        }
         let same =
             matches!(&run, Some((org, ty, _)) if *org == o.org && *ty == o.ty);
         if !same {

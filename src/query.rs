@@ -128,9 +128,7 @@ impl Engine {
                     }
                     match decode(key) {
                         Some(Scope::Type(org, t)) if t == ty => {
-                            if let Some(o) = self.model.orgs.get(org) {
-                                found.extend(o.objects_of_type(ty));
-                            }
+                            found.extend(self.model.objects_of_type(org, ty));
                         }
                         Some(Scope::Object(o)) => {
                             let same = self

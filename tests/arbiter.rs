@@ -295,12 +295,7 @@ fn data_submitted_by_users_belongs_to_their_organization() {
     let site = obj(&mut w.e, w.a_admin, w.a, "sites", "a-site", &[]);
     let rec = w.e.object(site).expect("object");
     assert_eq!(rec.org(), w.a);
-    assert!(w
-        .e
-        .org(w.a)
-        .expect("org")
-        .objects_of_type(ty(&w.e, "sites"))
-        .any(|o| o == site));
+    assert!(w.e.objects_of_type(w.a, ty(&w.e, "sites")).any(|o| o == site));
     // A user cannot submit data on behalf of another organization, even
     // holding every default role of their own.
     assert_refused!(

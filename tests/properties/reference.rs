@@ -157,9 +157,11 @@ pub fn assert_invariants(engine: &Engine) {
         }
     }
     for (id, obj) in engine.objects() {
-        let org = engine.org(obj.org()).expect("object in a dangling org");
+        assert!(engine.org(obj.org()).is_some(), "object in a dangling org");
         assert!(
-            org.objects_of_type(obj.object_type()).any(|o| o == id),
+            engine
+                .objects_of_type(obj.org(), obj.object_type())
+                .any(|o| o == id),
             "{id} missing from its org"
         );
         match obj.kind() {
