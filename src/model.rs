@@ -14,7 +14,7 @@ use indexmap::IndexMap;
 
 use crate::index::{HandleSet, KeyBuild};
 use crate::lookup::{EmailTable, KeyTable, RoleNames};
-use crate::set::{PairMap, Set};
+use crate::set::{PairMap, RareSet, Set};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
@@ -88,7 +88,7 @@ pub struct User {
     pub(crate) grants: PairMap<RoleId, GrantId>,
     pub(crate) personal_role: Option<RoleId>,
     #[serde(skip)]
-    pub(crate) tokens: Set<TokenId>,
+    pub(crate) tokens: RareSet<TokenId>,
     /// Always written (as `null` when absent): binary formats read fields
     /// by position. Snapshots that leave it out still load.
     #[serde(default)]
@@ -1371,6 +1371,7 @@ mod tests {
         assert_eq!(std::mem::size_of::<Links>(), 56);
         assert_eq!(std::mem::size_of::<Lineage>(), 16);
         assert_eq!(std::mem::size_of::<Option<Grant>>(), 24);
+        assert_eq!(std::mem::size_of::<Option<User>>(), 80);
     }
 
     /// `displays_as` agrees with comparing the key to the handle's name.

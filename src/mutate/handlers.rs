@@ -647,7 +647,7 @@ impl Engine {
             object,
             grants: crate::set::PairMap::default(),
             personal_role: None,
-            tokens: Set::new(),
+            tokens: crate::set::RareSet::default(),
             profile: None,
         };
         self.model.users.push::<UserId>(user);
