@@ -1357,10 +1357,11 @@ mod tests {
     use super::*;
 
     /// The record sizes `DESIGN.md` quotes, on 64-bit targets: an object
-    /// record is 64 bytes (it was 168 with its back-reference sets inline)
-    /// and a back-reference set costs 24 bytes, with up to four handles
-    /// in place; a user's grants keep two in place in 24 bytes too. The
-    /// back-references an object most often has take 56 bytes.
+    /// record is 48 bytes (it was 168 with its back-reference sets inline)
+    /// with a 16-byte lineage, and a back-reference set costs 24 bytes,
+    /// with up to four handles in place; a user's grants keep two in
+    /// place in 24 bytes too. The back-references an object most often
+    /// has take 56 bytes; a grant is 24 bytes and a user 80.
     #[test]
     #[cfg(target_pointer_width = "64")]
     fn record_sizes() {
