@@ -71,6 +71,10 @@
 //!   full stream is the cost of cache misses in a large policy.
 //! * `check/portfolio/<orgs>` and `check/baseline_hashmap_portfolio/<orgs>`:
 //!   the same pair on the sharing workload.
+//! * `check_batch/{arbiter,portfolio}/<orgs>`: [`Engine::check_batch`]
+//!   over windows of 64 queries of the stream, one window per iteration
+//!   (so the time per query is the time per iteration divided by 64),
+//!   every decision compared with the expected one.
 //! * `explain/{arbiter,portfolio}/<orgs>`: [`Engine::explain`] over the
 //!   query stream (its decision compared with the expected one).
 //! * `allowed_actions/{arbiter,portfolio}/<orgs>`:
@@ -829,6 +833,40 @@ fn bench_check(
     });
 }
 
+/// Queries per `check_batch` iteration.
+const BATCH: usize = 64;
+
+/// A query as [`Engine::check_batch`] takes it.
+type Triple = (Subject, ActionId, ObjectId);
+
+/// `check_batch/<name>/<n>`: [`Engine::check_batch`] over consecutive
+/// windows of [`BATCH`] queries of the stream, one window per iteration.
+fn bench_check_batch(
+    c: &mut Criterion,
+    name: &str,
+    n: usize,
+    engine: &Engine,
+    queries: &[Query],
+) {
+    let triples: Vec<Triple> =
+        queries.iter().map(|q| (q.subject, q.action, q.object)).collect();
+    let windows: Vec<(&[Triple], &[Query])> =
+        triples.chunks_exact(BATCH).zip(queries.chunks_exact(BATCH)).collect();
+    let mut group = c.benchmark_group("check_batch");
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    let mut out = Vec::with_capacity(BATCH);
+    let id = BenchmarkId::new(name, n);
+    bench_cycle(&mut group, id, "check_batch", |i| {
+        windows.get(i % windows.len()).map_or(true, |(batch, expected)| {
+            engine.check_batch(black_box(batch), &mut out);
+            out.iter().zip(*expected).all(|(d, q)| *d == q.expected)
+        })
+    });
+    group.finish();
+}
+
 /// The hash-map baseline over the first `len` queries (a power of two).
 fn bench_baseline(
     group: &mut BenchmarkGroup<'_, WallTime>,
@@ -1167,6 +1205,7 @@ fn bench_size(c: &mut Criterion, n: usize) {
         println!("baseline_full/{n}: skipped (set ACCORD_FULL_BASELINE=1)");
     }
     group.finish();
+    bench_check_batch(c, "arbiter", n, &w.engine, queries.as_slice());
     bench_queries(c, "arbiter", n, &w.engine, queries.as_slice(), &map);
 
     // Loading a snapshot: parse, validate, rebuild the index. The loaded
@@ -1283,6 +1322,7 @@ fn bench_portfolio(c: &mut Criterion, n: usize) {
         println!("{name}/{n}: skipped (set ACCORD_FULL_BASELINE=1)");
     }
     group.finish();
+    bench_check_batch(c, "portfolio", n, &w.engine, queries.as_slice());
     bench_queries(c, "portfolio", n, &w.engine, queries.as_slice(), &map);
 
     let cases = [
