@@ -140,8 +140,9 @@ impl User {
 /// objects (users, roles, permissions, leaves of the hierarchy) have none:
 /// an empty record costs one pointer. The references most objects never
 /// have (bound grants, shares, tokens) sit one more pointer away, so the
-/// common record (a parent's children, the lists naming a user or a role)
-/// is 56 bytes instead of 120.
+/// common record (a parent's children, the lists naming a data object)
+/// is 56 bytes instead of 120. An object standing for a user, role or
+/// permission needs none for its first listing, kept in its lineage.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Links {
     /// The direct children.
