@@ -195,8 +195,10 @@ impl Engine {
     }
 
     /// Whether user `u`, whose index entry is `ui`, may perform `action`
-    /// (valid) on `object`, whose index entry is `meta`: the role path,
-    /// the bound grants, then the share path.
+    /// (valid) on `object`, whose index entry is `meta`: the role path and
+    /// the bound grants (skipped for an object of another organization
+    /// when every role the user holds is of the user's own), then the
+    /// share path.
     #[inline]
     fn user_allows(
         &self,
@@ -207,9 +209,10 @@ impl Engine {
         object: ObjectId,
     ) -> bool {
         let bit = 1u64 << (action.as_u32() & 63);
-        ui.mask_on(object, meta) & bit != 0
-            || (!ui.bound().is_empty()
-                && self.bound_allows(ui, object, meta, bit))
+        (ui.may_cover(meta.org)
+            && (ui.mask_on(object, meta) & bit != 0
+                || (!ui.bound().is_empty()
+                    && self.bound_allows(ui, object, meta, bit))))
             || (meta.shared
                 && self.share_allows(Some(u), ui.org, action, object))
     }

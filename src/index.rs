@@ -406,8 +406,16 @@ impl Slot {
     }
 }
 
-/// A user's bound grants, with their roles.
-type Bound = Box<[(GrantId, RoleId)]>;
+/// What few users have: bound grants, or grants of roles of another
+/// organization than theirs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Rare {
+    /// The user's bound grants, with their roles.
+    bound: Box<[(GrantId, RoleId)]>,
+    /// Whether some grant of the user (bound or not) is of a role of
+    /// another organization.
+    external: bool,
+}
 
 /// Entries of a user's personal role kept in the user's own entry.
 const OWN: usize = 2;
@@ -427,8 +435,9 @@ pub(crate) struct UserIndex {
     pub(crate) unbound: ScopeMap,
     /// The user's personal-role entries (`VACANT` keys when unused).
     own: [(u64, u64); OWN],
-    /// The user's bound grants (rare: one pointer when there are none).
-    bound: Option<Box<Bound>>,
+    /// The user's bound grants and whether any grant is external (rare:
+    /// one pointer when there are none).
+    rare: Option<Box<Rare>>,
 }
 
 impl Default for UserIndex {
@@ -437,7 +446,7 @@ impl Default for UserIndex {
             org: None,
             unbound: ScopeMap::default(),
             own: [(VACANT, 0); OWN],
-            bound: None,
+            rare: None,
         }
     }
 }
@@ -469,7 +478,20 @@ impl UserIndex {
 
     /// The user's bound grants, with their roles.
     pub(crate) fn bound(&self) -> &[(GrantId, RoleId)] {
-        self.bound.as_deref().map_or(&[], |b| b)
+        self.rare.as_deref().map_or(&[], |r| &r.bound)
+    }
+
+    /// Whether the user's grants may cover an object of `org`. A role's
+    /// permissions cover only objects of the role's organization (an
+    /// explicit list names only its own objects, and loses them when they
+    /// are transferred; applies-to-all covers its own organization's), so
+    /// a user whose roles are all of their own organization reaches no
+    /// other organization's object by a role: `check` then skips the
+    /// scope table, and the cache miss reading it.
+    #[inline]
+    pub(crate) fn may_cover(&self, org: OrgId) -> bool {
+        self.org == Some(org)
+            || self.rare.as_deref().is_some_and(|r| r.external)
     }
 }
 
@@ -675,13 +697,15 @@ impl Index {
         let mut unbound: Vec<(u64, u64)> = Vec::new();
         let mut own: SmallVec<[(u64, u64); OWN]> = SmallVec::new();
         let mut bound = Vec::new();
+        let mut external = false;
         for (role, g) in &user.grants {
             let Some(grant) = model.grants.get(*g) else { continue };
+            let Some(r) = model.roles.get(*role) else { continue };
+            external |= r.org != user.org;
             if !grant.bindings.is_empty() {
                 bound.push((*g, *role));
                 continue;
             }
-            let Some(r) = model.roles.get(*role) else { continue };
             if r.personal.is_some() {
                 // Not kept in `roles` (see `kept_map`): compiled here.
                 let entries = merge(role_entries(model, *role));
@@ -706,8 +730,9 @@ impl Index {
             org: Some(user.org),
             unbound: self.maps.acquire(unbound),
             own: slots,
-            bound: (!bound.is_empty())
-                .then(|| Box::new(bound.into_boxed_slice())),
+            rare: (external || !bound.is_empty()).then(|| {
+                Box::new(Rare { bound: bound.into_boxed_slice(), external })
+            }),
         }
     }
 
