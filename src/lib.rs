@@ -130,9 +130,12 @@ mutation that changes what it depends on:
   and their highest level, sorted, in a side table the object's entry
   points into.
 
-`check` for a user reads the object's entry, probes the user's table
-twice (type scope, then object scope; open addressing, at most half full,
-so a probe usually reads one slot) and tests one bit; bound grants (rare)
+`check` for a user reads the object's entry and the user's, probes the
+user's table twice (type scope, then object scope; open addressing, at
+most half full, so a probe usually reads one slot) and tests one bit —
+unless the object is of another organization and every role the user
+holds is of their own, since a role covers only its organization's
+objects: then the table is not read at all; bound grants (rare)
 are tested against the object's precomputed, sorted ancestor set; only
 for an object under a share does it read the object's reach list (one
 word per grantee, the grantee's code and its level packed together, so
