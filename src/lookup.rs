@@ -53,7 +53,9 @@ pub(crate) trait Keyed {
     fn with_scoped_name<T>(&self, f: impl FnOnce(Self::Scope, &str) -> T)
         -> T;
     /// Whether the record's scope and name are `scope` and `name`.
-    fn is_named(&self, scope: Self::Scope, name: &str) -> bool;
+    fn is_named(&self, scope: Self::Scope, name: &str) -> bool {
+        self.with_scoped_name(|s, n| s == scope && n == name)
+    }
 }
 
 impl Keyed for Object {
@@ -62,9 +64,6 @@ impl Keyed for Object {
     fn with_scoped_name<T>(&self, f: impl FnOnce(TypeId, &str) -> T) -> T {
         f(self.ty, self.data_key())
     }
-    fn is_named(&self, scope: TypeId, name: &str) -> bool {
-        self.ty == scope && self.data_key() == name
-    }
 }
 
 impl Keyed for Role {
@@ -72,9 +71,6 @@ impl Keyed for Role {
     type Scope = OrgId;
     fn with_scoped_name<T>(&self, f: impl FnOnce(OrgId, &str) -> T) -> T {
         self.name.with_str(|name| f(self.org, name))
-    }
-    fn is_named(&self, scope: OrgId, name: &str) -> bool {
-        self.org == scope && self.name.is(name)
     }
 }
 

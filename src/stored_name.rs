@@ -62,14 +62,6 @@ impl StoredName {
             }
         }
     }
-
-    /// Whether the name is `s`.
-    pub(crate) fn is(&self, s: &str) -> bool {
-        match self {
-            StoredName::Given(n) => n.as_str() == s,
-            StoredName::Numbered { .. } => self.with_str(|t| t == s),
-        }
-    }
 }
 
 impl From<Name> for StoredName {
@@ -175,8 +167,7 @@ mod tests {
             assert_eq!(n.to_str(), *s);
             assert_eq!(n.to_string(), *s);
             assert!(n.with_str(|t| t == *s), "{s}");
-            assert!(n.is(s));
-            assert!(!n.is(&format!("{s}1")));
+            assert!(!n.with_str(|t| t == format!("{s}1")));
             let json = serde_json::to_string(&n).unwrap();
             assert_eq!(json, serde_json::to_string(s).unwrap());
             let back: StoredName = serde_json::from_str(&json).unwrap();

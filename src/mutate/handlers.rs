@@ -366,7 +366,7 @@ impl Engine {
         org: OrgId,
         name: Name,
         description: std::borrow::Cow<'static, str>,
-        required_bindings: SmallVec<[TypeId; 2]>,
+        required_bindings: &[TypeId],
         personal: Option<UserId>,
         dirty: &mut Dirty,
     ) -> Result<RoleId> {
@@ -383,7 +383,7 @@ impl Engine {
             object,
             permissions: Set::new(),
             grants: Set::new(),
-            required_bindings: required_bindings.into_vec().into_boxed_slice(),
+            required_bindings: required_bindings.into(),
             personal,
         };
         self.model.roles.push::<RoleId>(role);
@@ -455,13 +455,13 @@ impl Engine {
         &mut self,
         user: UserId,
         role: RoleId,
-        bindings: SmallVec<[ObjectId; 2]>,
+        bindings: &[ObjectId],
         dirty: &mut Dirty,
     ) -> Result<crate::GrantId> {
         let id = self
             .model
             .grants
-            .push(Grant { user, role, bindings: Box::from(&bindings[..]) })
+            .push(Grant { user, role, bindings: bindings.into() })
             .ok_or_else(|| limit("grants", 0))?;
         if let Some(u) = self.model.users.get_mut(user) {
             u.grants.insert(role, id);
@@ -469,13 +469,13 @@ impl Engine {
         if let Some(r) = self.model.roles.get_mut(role) {
             r.grants.insert(id);
         }
-        for b in &bindings {
+        for b in bindings {
             if let Some(o) = self.model.objects.get_mut(*b) {
                 o.links_mut().rare_mut().bound_by.insert(id);
             }
         }
         dirty.users.insert(user);
-        dirty.bound_grant_changed(&self.model, role, &bindings);
+        dirty.bound_grant_changed(&self.model, role, bindings);
         Ok(id)
     }
 
@@ -513,7 +513,7 @@ impl Engine {
                 org,
                 t.name.clone(),
                 t.description.clone().into(),
-                t.required_bindings.iter().copied().collect(),
+                &t.required_bindings,
                 None,
                 &mut dirty,
             )?;
@@ -663,7 +663,7 @@ impl Engine {
                 org,
                 role_name,
                 crate::model::PERSONAL_DESCRIPTION.into(),
-                SmallVec::new(),
+                &[],
                 Some(uid),
                 &mut dirty,
             )?;
@@ -692,7 +692,7 @@ impl Engine {
             if let Some(u) = self.model.users.get_mut(uid) {
                 u.personal_role = Some(role);
             }
-            self.new_grant(uid, role, SmallVec::new(), &mut dirty)?;
+            self.new_grant(uid, role, &[], &mut dirty)?;
         }
         self.index.refresh(&self.model, dirty);
         Ok(Created::User(uid))
@@ -956,7 +956,7 @@ impl Engine {
             org,
             name,
             description.to_owned().into(),
-            required,
+            &required,
             None,
             &mut dirty,
         )?;
@@ -1333,7 +1333,7 @@ impl Engine {
         }
         self.room(0, 1)?;
         let mut dirty = Dirty::default();
-        let id = self.new_grant(user, role, set, &mut dirty)?;
+        let id = self.new_grant(user, role, &set, &mut dirty)?;
         self.index.refresh(&self.model, dirty);
         Ok(Created::Grant(id))
     }
