@@ -158,12 +158,126 @@ impl LogBase {
     }
 }
 
-/// Feeds what serde_json writes straight into the hash.
-struct HashWriter(sha2::Sha256);
+/// A secret key for the audit log's hash chain (HMAC-SHA256).
+///
+/// With a key, each event's digest is an HMAC over the previous digest
+/// and the event, and a snapshot carries a seal (an HMAC over its state
+/// and where its log ends): only a holder of the key can append, edit,
+/// drop or re-attribute events, forge where a drained log starts, or
+/// change the state a snapshot says its log produced. Without a key the
+/// chain is a plain SHA-256 chain, which anyone who can write the log can
+/// recompute; see the audit section of `DESIGN.md` for exactly what each
+/// detects.
+///
+/// Give the key to [`Builder::audit_key`](crate::Builder::audit_key) for
+/// a new engine and to [`Loader::audit_key`](crate::Loader::audit_key)
+/// when loading or replaying; keep it out of the snapshot's storage.
+/// `Debug` never shows it.
+///
+/// # Example
+///
+/// ```
+/// use accord::{Actor, AuditKey, Engine, Loader, Timestamp, presets};
+///
+/// let key = AuditKey::from_bytes([7; 32]);
+/// let mut engine = presets::arbiter().audit_key(key.clone()).build()?;
+/// engine.act(Actor::System, Timestamp::default()).create_org("Utility X")?;
+/// let json = engine.to_json();
+///
+/// let loaded = Loader::new().audit_key(key).from_json(&json)?;
+/// assert_eq!(loaded.revision(), engine.revision());
+/// // Without the key, a keyed snapshot cannot be verified: refused.
+/// assert!(Engine::from_json(&json).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct AuditKey([u8; 32]);
+
+impl AuditKey {
+    /// A key from 32 secret bytes.
+    #[must_use]
+    pub const fn from_bytes(bytes: [u8; 32]) -> AuditKey {
+        AuditKey(bytes)
+    }
+
+    /// A new random key from the operating system's generator.
+    ///
+    /// # Errors
+    ///
+    /// Returns the generator's error if it cannot supply randomness.
+    pub fn generate() -> Result<AuditKey, getrandom::Error> {
+        let mut bytes = [0_u8; 32];
+        getrandom::fill(&mut bytes)?;
+        Ok(AuditKey(bytes))
+    }
+}
+
+impl fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuditKey(..)")
+    }
+}
+
+/// How the audit chain's digests are made, as a snapshot records it.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum ChainKind {
+    /// SHA-256, unkeyed.
+    #[default]
+    Sha256,
+    /// HMAC-SHA256 under an [`AuditKey`].
+    HmacSha256,
+}
+
+impl ChainKind {
+    pub(crate) fn of(key: Option<&AuditKey>) -> ChainKind {
+        if key.is_some() {
+            ChainKind::HmacSha256
+        } else {
+            ChainKind::Sha256
+        }
+    }
+
+    pub(crate) fn is_unkeyed(&self) -> bool {
+        *self == ChainKind::Sha256
+    }
+}
+
+/// Feeds what serde_json writes straight into a hash or MAC.
+enum HashWriter {
+    Plain(sha2::Sha256),
+    Keyed(hmac::Hmac<sha2::Sha256>),
+}
+
+impl HashWriter {
+    fn new(key: Option<&AuditKey>) -> HashWriter {
+        use hmac::Mac;
+        match key.map(|k| hmac::Hmac::<sha2::Sha256>::new_from_slice(&k.0)) {
+            Some(Ok(mac)) => HashWriter::Keyed(mac),
+            // HMAC takes a key of any length: `Err` cannot happen.
+            Some(Err(_)) | None => HashWriter::Plain(sha2::Digest::new()),
+        }
+    }
+
+    /// The hash or MAC in lower-case hex.
+    fn finish(self) -> String {
+        use hmac::Mac;
+        let bytes: [u8; 32] = match self {
+            HashWriter::Plain(h) => sha2::Digest::finalize(h).into(),
+            HashWriter::Keyed(m) => m.finalize().into_bytes().into(),
+        };
+        hex(&bytes)
+    }
+}
 
 impl std::io::Write for HashWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        sha2::Digest::update(&mut self.0, buf);
+        match self {
+            HashWriter::Plain(h) => sha2::Digest::update(h, buf),
+            HashWriter::Keyed(m) => hmac::Mac::update(m, buf),
+        }
         Ok(buf.len())
     }
 
@@ -172,10 +286,27 @@ impl std::io::Write for HashWriter {
     }
 }
 
-/// The digest of `event` chained to `prev`: SHA-256 over the JSON of
-/// `prev` and the event's other fields, in lower-case hex.
-pub(crate) fn digest(prev: &str, event: &Event) -> String {
-    use sha2::{Digest, Sha256};
+/// `bytes` in lower-case hex.
+fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        for nibble in [b >> 4, b & 0xf] {
+            let c = HEX.get(usize::from(nibble)).copied().unwrap_or(b'0');
+            hex.push(char::from(c));
+        }
+    }
+    hex
+}
+
+/// The digest of `event` chained to `prev`: SHA-256 (or, under `key`,
+/// HMAC-SHA256) over the JSON of `prev` and the event's other fields, in
+/// lower-case hex.
+pub(crate) fn digest(
+    key: Option<&AuditKey>,
+    prev: &str,
+    event: &Event,
+) -> String {
     #[derive(Serialize)]
     struct Body<'a> {
         prev: &'a str,
@@ -195,20 +326,26 @@ pub(crate) fn digest(prev: &str, event: &Event) -> String {
         op: &event.op,
         outcome: &event.outcome,
     };
-    let mut w = HashWriter(Sha256::new());
+    let mut w = HashWriter::new(key);
     // Serializing these plain fields cannot fail; if it ever did, the
     // digest would differ and verification would reject the event.
     let _ = serde_json::to_writer(&mut w, &body);
-    let hash = w.0.finalize();
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut hex = String::with_capacity(64);
-    for b in hash {
-        for nibble in [b >> 4, b & 0xf] {
-            let c = HEX.get(usize::from(nibble)).copied().unwrap_or(b'0');
-            hex.push(char::from(c));
-        }
-    }
-    hex
+    w.finish()
+}
+
+/// The seal of a keyed snapshot: HMAC-SHA256 under `key` over the JSON of
+/// `state` (the snapshot's schema, config, model, revision and where its
+/// log starts and ends).
+pub(crate) fn seal<T: Serialize>(key: &AuditKey, state: &T) -> String {
+    let mut w = HashWriter::new(Some(key));
+    let _ = serde_json::to_writer(&mut w, &("accord snapshot seal", state));
+    w.finish()
+}
+
+/// Whether two digests (or seals) are equal, in time independent of
+/// where they differ.
+pub(crate) fn same_digest(a: &str, b: &str) -> bool {
+    crate::token::constant_time_eq(a, b)
 }
 
 impl Event {

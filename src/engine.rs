@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{Event, LogBase, Revision};
+use crate::audit::{AuditKey, Event, LogBase, Revision};
 use crate::error::SchemaError;
 use crate::id::{
     GrantId, ObjectId, OrgId, PermissionId, RoleId, TypeId, UserId,
@@ -129,17 +129,18 @@ pub enum Downstream {
 pub struct Builder {
     schema: Result<Schema, SchemaError>,
     config: Config,
+    audit_key: Option<AuditKey>,
 }
 
 impl Builder {
     /// A builder for an engine over `schema` with the default config.
     #[must_use]
     pub fn new(schema: Schema) -> Builder {
-        Builder { schema: Ok(schema), config: Config::default() }
+        Builder::from_result(Ok(schema))
     }
 
     pub(crate) fn from_result(schema: Result<Schema, SchemaError>) -> Self {
-        Builder { schema, config: Config::default() }
+        Builder { schema, config: Config::default(), audit_key: None }
     }
 
     /// Replaces the whole config.
@@ -153,6 +154,15 @@ impl Builder {
     #[must_use]
     pub fn configure(mut self, f: impl FnOnce(&mut Config)) -> Builder {
         f(&mut self.config);
+        self
+    }
+
+    /// Keys the audit log's hash chain with `key` (HMAC-SHA256): see
+    /// [`AuditKey`]. Snapshots of the engine are then sealed with it, and
+    /// load only through a [`Loader`](crate::Loader) given the same key.
+    #[must_use]
+    pub fn audit_key(mut self, key: AuditKey) -> Builder {
+        self.audit_key = Some(key);
         self
     }
 
@@ -179,6 +189,7 @@ impl Builder {
             log: Vec::new(),
             log_base: LogBase::default(),
             revision: Revision::ZERO,
+            audit_key: self.audit_key,
         })
     }
 }
@@ -227,6 +238,8 @@ pub struct Engine {
     pub(crate) log: Vec<Event>,
     pub(crate) log_base: LogBase,
     pub(crate) revision: Revision,
+    /// The key of the audit chain, if it is keyed; never serialized.
+    pub(crate) audit_key: Option<AuditKey>,
 }
 
 impl Engine {

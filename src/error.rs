@@ -475,6 +475,34 @@ pub enum LoadErrorKind {
         /// What is wrong.
         reason: String,
     },
+    /// The snapshot's audit chain is keyed, and no
+    /// [`AuditKey`](crate::AuditKey) was given to verify it.
+    #[error("the snapshot's audit chain is keyed: load it with its key")]
+    KeyRequired,
+    /// An [`AuditKey`](crate::AuditKey) was given, and the snapshot's
+    /// audit chain is not keyed (a keyed loader never accepts an unkeyed
+    /// chain, which anyone could have recomputed).
+    #[error("the snapshot's audit chain is not keyed")]
+    Unkeyed,
+    /// The seal of a keyed snapshot does not match its state and where
+    /// its log ends: the snapshot was altered, or the key is not the one
+    /// it was written with.
+    #[error(
+        "the snapshot's seal does not match: it was altered or the key \
+         differs"
+    )]
+    Seal,
+    /// [`Loader::verify_log`](crate::Loader::verify_log): the snapshot's
+    /// state is not what its log replays to.
+    #[error("the snapshot's state differs from what its log replays to")]
+    StateMismatch,
+    /// [`Loader::verify_log`](crate::Loader::verify_log): the snapshot's
+    /// log was drained, so it cannot be replayed from the beginning.
+    #[error(
+        "the snapshot's log does not start at the beginning: it cannot \
+         be replayed"
+    )]
+    LogIncomplete,
 }
 
 /// How a refused mutation is recorded in the audit log.

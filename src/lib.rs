@@ -109,6 +109,14 @@ engine then holds only the events since the last drain, the hash chain
 carries on across drains, and a snapshot records where its retained
 events start so that loading still verifies them.
 
+Loading is configured by a [`Loader`]: the [`Limits`] to validate under
+(never the snapshot's own, which a hostile file could raise), an
+[`AuditKey`] that keys the chain with HMAC-SHA256 and seals snapshots so
+that only its holder can forge events or state, and
+[`Loader::verify_log`], which replays the log and refuses a state it
+does not produce. An unkeyed chain detects damage, not forgery; see
+`DESIGN.md` for exactly what each mode detects.
+
 # Performance
 
 The index has three parts, each maintained incrementally by the
@@ -216,7 +224,7 @@ mod shared;
 mod stored_name;
 mod token;
 
-pub use crate::audit::{Actor, Event, Outcome, Revision, Timestamp};
+pub use crate::audit::{Actor, AuditKey, Event, Outcome, Revision, Timestamp};
 pub use crate::decision::{Decision, Denial, Reason, Response, Subject};
 pub use crate::engine::{Builder, Config, Downstream, Engine, Limits};
 pub use crate::error::{
@@ -232,7 +240,7 @@ pub use crate::model::{
     Grant, Object, ObjectKind, Org, Permission, Role, User,
 };
 pub use crate::mutate::{Mutator, Op, Receipt};
-pub use crate::persist::SNAPSHOT_VERSION;
+pub use crate::persist::{Loader, SNAPSHOT_VERSION};
 pub use crate::query::{ActionSet, RoleGrantee, ShareNode};
 pub use crate::schema::{ActionSpec, Level, Schema, SchemaBuilder, Threshold};
 pub use crate::share::{

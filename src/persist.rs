@@ -12,8 +12,8 @@ use std::hash::Hash;
 
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{Event, LogBase, Outcome, Revision};
-use crate::engine::{Config, Downstream, Engine};
+use crate::audit::{AuditKey, ChainKind, Event, LogBase, Outcome, Revision};
+use crate::engine::{Config, Downstream, Engine, Limits};
 use crate::error::{LoadError, LoadErrorKind};
 use crate::id::{Arena, Idx, ObjectId, OrgId, ShareId, TypeId, UserId};
 use crate::index::{Index, KeyBuild};
@@ -39,6 +39,61 @@ struct SnapshotRef<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     log_base: Option<&'a LogBase>,
     events: &'a [Event],
+    /// Left out of human-readable snapshots whose chain is unkeyed, as
+    /// `log_base` is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chain: Option<Chain>,
+}
+
+/// How a snapshot's audit chain is made, and the seal of a keyed one.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Chain {
+    kind: ChainKind,
+    /// Present exactly when the chain is keyed.
+    seal: Option<String>,
+}
+
+/// What a keyed snapshot's seal covers: everything in it but the events,
+/// which the keyed chain covers, and where that chain ends.
+#[derive(Serialize)]
+struct SealBody<'a> {
+    version: u32,
+    schema: &'a Schema,
+    config: &'a Config,
+    revision: Revision,
+    model: &'a Model,
+    log_base: &'a LogBase,
+    /// The sequence number after the last event, and its digest.
+    log_end: (u64, &'a str),
+}
+
+impl Engine {
+    /// The sequence number after the last event, and the last digest.
+    fn log_end(&self) -> (u64, &str) {
+        let last = self
+            .log
+            .last()
+            .map_or(self.log_base.digest.as_str(), |e| e.digest.as_str());
+        (self.next_seq(), last)
+    }
+
+    /// The seal of this engine's state under `key`, with `config` in
+    /// place of its own (the config a snapshot recorded).
+    fn seal_with(&self, key: &AuditKey, config: &Config) -> String {
+        crate::audit::seal(
+            key,
+            &SealBody {
+                version: SNAPSHOT_VERSION,
+                schema: &self.schema,
+                config,
+                revision: self.revision,
+                model: &self.model,
+                log_base: &self.log_base,
+                log_end: self.log_end(),
+            },
+        )
+    }
 }
 
 #[derive(Deserialize)]
@@ -54,6 +109,9 @@ struct Snapshot {
     #[serde(default)]
     log_base: Option<LogBase>,
     events: Vec<Event>,
+    /// How the digests are made; absent when unkeyed.
+    #[serde(default)]
+    chain: Option<Chain>,
 }
 
 impl Serialize for Engine {
@@ -61,15 +119,24 @@ impl Serialize for Engine {
         &self,
         s: S,
     ) -> std::result::Result<S::Ok, S::Error> {
+        let binary = !s.is_human_readable();
+        let chain = ChainKind::of(self.audit_key.as_ref());
         SnapshotRef {
             version: SNAPSHOT_VERSION,
             schema: &self.schema,
             config: &self.config,
             revision: self.revision,
             model: &self.model,
-            log_base: (!self.log_base.is_genesis() || !s.is_human_readable())
+            log_base: (!self.log_base.is_genesis() || binary)
                 .then_some(&self.log_base),
             events: &self.log,
+            chain: (!chain.is_unkeyed() || binary).then(|| Chain {
+                kind: chain,
+                seal: self
+                    .audit_key
+                    .as_ref()
+                    .map(|k| self.seal_with(k, &self.config)),
+            }),
         }
         .serialize(s)
     }
@@ -80,8 +147,7 @@ impl<'de> Deserialize<'de> for Engine {
     fn deserialize<D: serde::Deserializer<'de>>(
         d: D,
     ) -> std::result::Result<Self, D::Error> {
-        let snap = Snapshot::deserialize(d)?;
-        Engine::from_snapshot(snap).map_err(serde::de::Error::custom)
+        Loader::new().deserialize(d)
     }
 }
 
@@ -138,13 +204,18 @@ impl Engine {
     /// [`Downstream::Cascade`] — that every share is derivable from the
     /// owner within its grantor's ceiling.
     ///
+    /// The snapshot's own `limits` are not trusted: it is validated
+    /// under [`Limits::default`], and the loaded engine runs under them.
+    /// To load under other limits, or with an [`AuditKey`], or checking
+    /// the state against its log, use a [`Loader`].
+    ///
     /// # Errors
     ///
     /// Returns a [`LoadError`] naming what is wrong and where; never
-    /// panics, whatever the input.
+    /// panics, whatever the input. A snapshot whose audit chain is keyed
+    /// is refused ([`LoadErrorKind::KeyRequired`]).
     pub fn from_json(json: &str) -> Result<Engine> {
-        let snap: Snapshot = serde_json::from_str(json).map_err(json_error)?;
-        Engine::from_snapshot(snap)
+        Loader::new().from_json(json)
     }
 
     /// Writes the snapshot [`Engine::to_json`] returns to `writer`,
@@ -187,12 +258,143 @@ impl Engine {
     /// Returns a [`LoadError`] as [`Engine::from_json`] does, or of kind
     /// [`LoadErrorKind::Io`] when the reader fails; never panics.
     pub fn read_json<R: std::io::Read>(reader: R) -> Result<Engine> {
-        let snap: Snapshot =
-            serde_json::from_reader(reader).map_err(json_error)?;
-        Engine::from_snapshot(snap)
+        Loader::new().read_json(reader)
+    }
+}
+
+/// How to load a snapshot: under which [`Limits`], with which
+/// [`AuditKey`], and whether to check its state against its log.
+///
+/// [`Engine::from_json`] and [`Engine::read_json`] load with
+/// `Loader::new()`; `Engine`'s `Deserialize` does too, for formats other
+/// than JSON. A snapshot's own limits are never trusted — a hostile file
+/// could raise them to make loading take minutes and gigabytes — so the
+/// loader's limits govern both the validation and the loaded engine.
+///
+/// # Example
+///
+/// ```
+/// use accord::{Actor, Engine, Limits, Loader, Timestamp, presets};
+///
+/// let mut limits = Limits::default();
+/// limits.max_parents = 32;
+/// let mut engine = presets::arbiter()
+///     .configure(|c| c.limits = limits.clone())
+///     .build()?;
+/// engine.act(Actor::System, Timestamp::default()).create_org("Utility X")?;
+///
+/// let loaded = Loader::new()
+///     .limits(limits)
+///     .verify_log(true)
+///     .from_json(&engine.to_json())?;
+/// assert_eq!(loaded.config().limits.max_parents, 32);
+/// assert_eq!(loaded.to_json(), engine.to_json());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Loader {
+    limits: Limits,
+    audit_key: Option<AuditKey>,
+    verify_log: bool,
+}
+
+impl Loader {
+    /// A loader with the default limits, no key, and no replay.
+    #[must_use]
+    pub fn new() -> Loader {
+        Loader::default()
     }
 
-    fn from_snapshot(snap: Snapshot) -> Result<Engine> {
+    /// Validates under `limits`, and gives them to the loaded engine.
+    #[must_use]
+    pub fn limits(mut self, limits: Limits) -> Loader {
+        self.limits = limits;
+        self
+    }
+
+    /// Verifies the audit chain and the snapshot's seal with `key`, and
+    /// gives it to the loaded engine (and to [`Loader::replay`]'s). A
+    /// snapshot whose chain is not keyed is then refused
+    /// ([`LoadErrorKind::Unkeyed`]): stripping the key must not be a way
+    /// around it.
+    #[must_use]
+    pub fn audit_key(mut self, key: AuditKey) -> Loader {
+        self.audit_key = Some(key);
+        self
+    }
+
+    /// Also replays the snapshot's log on an empty engine and requires
+    /// the result to equal the snapshot's state
+    /// ([`LoadErrorKind::StateMismatch`] otherwise), so a state edited
+    /// apart from its log is refused even without a key. Needs the whole
+    /// log: a snapshot taken after [`Engine::drain_events`] is refused
+    /// ([`LoadErrorKind::LogIncomplete`]); seal those with an
+    /// [`AuditKey`] instead. Costs a replay of the whole history.
+    #[must_use]
+    pub fn verify_log(mut self, verify: bool) -> Loader {
+        self.verify_log = verify;
+        self
+    }
+
+    /// Loads a JSON snapshot; see [`Engine::from_json`].
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`LoadError`] naming what is wrong and where; never
+    /// panics, whatever the input.
+    pub fn from_json(&self, json: &str) -> Result<Engine> {
+        let snap: Snapshot = serde_json::from_str(json).map_err(json_error)?;
+        self.load_snapshot(snap)
+    }
+
+    /// Loads a JSON snapshot from `reader`; see [`Engine::read_json`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Loader::from_json`], or of kind [`LoadErrorKind::Io`] when
+    /// the reader fails.
+    pub fn read_json<R: std::io::Read>(&self, reader: R) -> Result<Engine> {
+        let snap: Snapshot =
+            serde_json::from_reader(reader).map_err(json_error)?;
+        self.load_snapshot(snap)
+    }
+
+    /// Loads a snapshot from any serde format (`Engine`'s `Deserialize`
+    /// uses `Loader::new()`).
+    ///
+    /// # Errors
+    ///
+    /// The deserializer's error, carrying a [`LoadError`]'s message when
+    /// the snapshot reads but does not validate.
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        &self,
+        d: D,
+    ) -> std::result::Result<Engine, D::Error> {
+        let snap = Snapshot::deserialize(d)?;
+        self.load_snapshot(snap).map_err(serde::de::Error::custom)
+    }
+
+    /// Rebuilds an engine by replaying `events` on the empty engine
+    /// `builder` makes, verifying the chain with this loader's key (if
+    /// any) and running under its limits; see [`Engine::replay`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Engine::replay`].
+    pub fn replay(
+        &self,
+        builder: crate::Builder,
+        events: &[Event],
+    ) -> Result<Engine> {
+        let mut builder =
+            builder.configure(|c| c.limits = self.limits.clone());
+        if let Some(key) = &self.audit_key {
+            builder = builder.audit_key(key.clone());
+        }
+        replay(builder, events)
+    }
+
+    fn load_snapshot(&self, snap: Snapshot) -> Result<Engine> {
         if snap.version != SNAPSHOT_VERSION {
             return Err(LoadError::new(LoadErrorKind::Version {
                 found: snap.version,
@@ -202,20 +404,52 @@ impl Engine {
         snap.schema
             .validate()
             .map_err(|e| LoadError::new(LoadErrorKind::Schema(e)))?;
+        let (chain, seal) =
+            snap.chain.map_or((ChainKind::Sha256, None), |c| (c.kind, c.seal));
+        match (&self.audit_key, chain) {
+            (None, ChainKind::HmacSha256) => {
+                return Err(LoadError::new(LoadErrorKind::KeyRequired))
+            }
+            (Some(_), ChainKind::Sha256) => {
+                return Err(LoadError::new(LoadErrorKind::Unkeyed))
+            }
+            _ => {}
+        }
+        if chain.is_unkeyed() && seal.is_some() {
+            return Err(bad("chain.seal", "present on an unkeyed chain"));
+        }
+        // The snapshot's limits say what its writer ran under; the
+        // loader's govern.
+        let written = snap.config;
+        let mut config = written.clone();
+        config.limits = self.limits.clone();
         let mut model = snap.model;
-        validate_and_link(&mut model, &snap.schema, &snap.config)?;
+        validate_and_link(&mut model, &snap.schema, &config)?;
         let log_base = snap.log_base.unwrap_or_default();
-        validate_log(&log_base, &snap.events, snap.revision)?;
+        let key = self.audit_key.as_ref();
+        validate_log(key, &log_base, &snap.events, snap.revision)?;
         let index = Index::build(&model);
         let engine = Engine {
             schema: snap.schema,
-            config: snap.config,
+            config,
             model,
             index,
             log: snap.events,
             log_base,
             revision: snap.revision,
+            audit_key: self.audit_key.clone(),
         };
+        if let Some(key) = key {
+            let sealed = seal.as_deref().is_some_and(|seal| {
+                crate::audit::same_digest(
+                    seal,
+                    &engine.seal_with(key, &written),
+                )
+            });
+            if !sealed {
+                return Err(LoadError::new(LoadErrorKind::Seal));
+            }
+        }
         let max = engine.config.limits.max_share_depth;
         for (id, _) in engine.model.shares.iter::<ShareId>() {
             if engine.share_chain(id).len() > max {
@@ -240,15 +474,44 @@ impl Engine {
                 ));
             }
         }
+        if self.verify_log {
+            verify_against_log(&engine, written)?;
+        }
         Ok(engine)
     }
+}
 
+/// Replays `engine`'s log on an empty engine of its schema and `written`
+/// config, and requires the same state.
+fn verify_against_log(engine: &Engine, written: Config) -> Result<()> {
+    if !engine.log_base.is_genesis() {
+        return Err(LoadError::new(LoadErrorKind::LogIncomplete));
+    }
+    let mut builder = crate::Builder::new(engine.schema.clone())
+        .config(written)
+        .configure(|c| c.limits = engine.config.limits.clone());
+    if let Some(key) = &engine.audit_key {
+        builder = builder.audit_key(key.clone());
+    }
+    let replayed = replay(builder, &engine.log)?;
+    let same = replayed.revision == engine.revision
+        && serde_json::to_string(&replayed.model).ok()
+            == serde_json::to_string(&engine.model).ok();
+    if !same {
+        return Err(LoadError::new(LoadErrorKind::StateMismatch));
+    }
+    Ok(())
+}
+
+impl Engine {
     /// Rebuilds an engine by replaying the applied events of `events` on
     /// the empty engine `builder` makes.
     ///
     /// The log must be complete and untampered: sequence numbers run from
-    /// 0 without gaps, each event's digest chains to the previous one, and
-    /// each applied event reproduces the recorded revision.
+    /// 0 without gaps, each event's digest chains to the previous one
+    /// (under the builder's [`AuditKey`], if it has one), and each
+    /// applied event reproduces the recorded revision. An unkeyed chain
+    /// shows accidental damage, not tampering: see [`AuditKey`].
     ///
     /// # Errors
     ///
@@ -275,41 +538,48 @@ impl Engine {
         builder: crate::Builder,
         events: &[Event],
     ) -> Result<Engine> {
-        let mut engine = builder
-            .build()
-            .map_err(|e| LoadError::new(LoadErrorKind::Schema(e)))?;
-        let mut prev = crate::audit::GENESIS;
-        for (i, e) in events.iter().enumerate() {
-            let fail = |reason: &str| {
-                LoadError::new(LoadErrorKind::Replay {
-                    seq: i as u64,
-                    reason: reason.to_owned(),
-                })
-            };
-            if e.seq != i as u64 {
-                return Err(fail("sequence number out of order or missing"));
-            }
-            if e.digest != crate::audit::digest(&prev, e) {
-                return Err(fail(
-                    "digest does not match: event tampered with",
-                ));
-            }
-            prev = e.digest.clone();
-            if !e.applied() {
-                continue;
-            }
-            match engine.apply(e.actor, e.at, e.op.as_logged()) {
-                Ok(r) if r == e.revision => {}
-                Ok(_) => return Err(fail("revision differs on replay")),
-                Err(err) => {
-                    return Err(fail(&format!("applied event refused: {err}")))
-                }
+        replay(builder, events)
+    }
+}
+
+/// [`Engine::replay`].
+fn replay(builder: crate::Builder, events: &[Event]) -> Result<Engine> {
+    let mut engine = builder
+        .build()
+        .map_err(|e| LoadError::new(LoadErrorKind::Schema(e)))?;
+    let mut prev = crate::audit::GENESIS;
+    for (i, e) in events.iter().enumerate() {
+        let fail = |reason: &str| {
+            LoadError::new(LoadErrorKind::Replay {
+                seq: i as u64,
+                reason: reason.to_owned(),
+            })
+        };
+        if e.seq != i as u64 {
+            return Err(fail("sequence number out of order or missing"));
+        }
+        let key = engine.audit_key.as_ref();
+        if !crate::audit::same_digest(
+            &e.digest,
+            &crate::audit::digest(key, &prev, e),
+        ) {
+            return Err(fail("digest does not match: event tampered with"));
+        }
+        prev = e.digest.clone();
+        if !e.applied() {
+            continue;
+        }
+        match engine.apply(e.actor, e.at, e.op.as_logged()) {
+            Ok(r) if r == e.revision => {}
+            Ok(_) => return Err(fail("revision differs on replay")),
+            Err(err) => {
+                return Err(fail(&format!("applied event refused: {err}")))
             }
         }
-        // The replayed engine carries the original log, digests included.
-        engine.log = events.to_vec();
-        Ok(engine)
     }
+    // The replayed engine carries the original log, digests included.
+    engine.log = events.to_vec();
+    Ok(engine)
 }
 
 /// Largest sequence number a snapshot's log may start at: far beyond any
@@ -317,6 +587,7 @@ impl Engine {
 const MAX_LOG_SEQ: u64 = 1 << 53;
 
 fn validate_log(
+    key: Option<&AuditKey>,
     base: &LogBase,
     events: &[Event],
     revision: Revision,
@@ -354,7 +625,10 @@ fn validate_log(
                 "sequence number out of order or missing",
             ));
         }
-        if e.digest != crate::audit::digest(prev, e) {
+        if !crate::audit::same_digest(
+            &e.digest,
+            &crate::audit::digest(key, prev, e),
+        ) {
             return Err(bad(path(), "digest does not match"));
         }
         prev = &e.digest;

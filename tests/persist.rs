@@ -10,13 +10,18 @@
 //!   each asserting the exact [`accord::LoadErrorKind`] (and path); replay
 //!   refuses logs with gaps, reordered and tampered events; limits are
 //!   enforced both when mutating and when loading; the committed fuzz
-//!   crashers of `fuzz/regressions/` load without panicking.
+//!   crashers of `fuzz/regressions/` load without panicking; a snapshot
+//!   cannot raise its own limits.
+//! * [`keyed`]: a keyed audit chain and sealed snapshots refuse every
+//!   forgery of the log and the state; `Loader::verify_log` refuses a
+//!   state that its unkeyed log does not replay to.
 //!
 //! Random policies come from [`gen`], which is shared with the fuzz
 //! targets in `fuzz/`.
 
 mod gen;
 mod hostile;
+mod keyed;
 mod props;
 
 use accord::{
@@ -34,7 +39,7 @@ pub fn compose(v: &serde_json::Value, schema: &str) -> String {
     let mut parts = Vec::new();
     for key in [
         "version", "schema", "config", "revision", "model", "log_base",
-        "events",
+        "events", "chain",
     ] {
         if key == "schema" {
             if v.get(key).is_some() {

@@ -472,7 +472,8 @@ impl Engine {
             .log
             .last()
             .map_or(self.log_base.digest.as_str(), |e| e.digest.as_str());
-        event.digest = crate::audit::digest(prev, &event);
+        event.digest =
+            crate::audit::digest(self.audit_key.as_ref(), prev, &event);
         self.log.push(event);
         result.map(|c| (revision, c))
     }

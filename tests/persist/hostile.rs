@@ -16,7 +16,8 @@
 use std::path::{Path, PathBuf};
 
 use accord::{
-    Actor, Builder, Engine, ErrorKind, LoadErrorKind, Schema, Timestamp,
+    Actor, Builder, Engine, ErrorKind, Limits, LoadErrorKind, Loader, Schema,
+    Timestamp,
 };
 use serde_json::{json, Value};
 
@@ -118,7 +119,26 @@ fn samples() -> Vec<(&'static str, String)> {
         (
             "over_limit.json",
             edit(&|v| {
-                *at(v, "/config/limits/max_parents") = json!(0);
+                // The snapshot raises its own limits, which loading
+                // ignores, and gives the meter 17 parents (the default
+                // limit is 16).
+                for limit in at(v, "/config/limits").as_object_mut().unwrap() {
+                    *limit.1 = json!(u64::MAX);
+                }
+                let objects = at(v, "/model/objects").as_array_mut().unwrap();
+                let first = objects.len();
+                for i in 0..17 {
+                    objects.push(json!({
+                        "key": format!("extra-{i}"),
+                        "kind": "Data",
+                        "org": 0,
+                        "parents": [],
+                        "ty": objects[site]["ty"],
+                    }));
+                }
+                let parents: Vec<usize> = (first..first + 17).collect();
+                *at(v, &format!("/model/objects/{meter}/parents")) =
+                    json!(parents);
             }),
         ),
     ]
@@ -538,13 +558,18 @@ fn assert_limit(
     }
 }
 
-/// Loads `json` with `limit` (a field of `config.limits`) lowered to
+/// The default limits with `limit` (a field's name) set to `max`.
+fn limits_with(limit: &str, max: usize) -> Limits {
+    let mut v = serde_json::to_value(Limits::default()).unwrap();
+    v[limit] = json!(max);
+    serde_json::from_value(v).unwrap()
+}
+
+/// Loads `e`'s snapshot under the default limits with `limit` lowered to
 /// `max`, and returns the error.
 fn load_with_limit(e: &Engine, limit: &str, max: usize) -> LoadErrorKind {
-    let mut v: Value = serde_json::from_str(&e.to_json()).unwrap();
-    v["config"]["limits"][limit] = json!(max);
-    let schema = serde_json::to_string(e.schema()).unwrap();
-    Engine::from_json(&compose(&v, &schema)).unwrap_err().kind().clone()
+    let loader = Loader::new().limits(limits_with(limit, max));
+    loader.from_json(&e.to_json()).unwrap_err().kind().clone()
 }
 
 #[test]
@@ -661,10 +686,99 @@ fn limit_share_depth_at_load() {
         "share chain deeper than the limit",
     );
     // At the actual depth it loads.
+    let loader = Loader::new().limits(limits_with("max_share_depth", 2));
+    assert!(loader.from_json(&engine.to_json()).is_ok());
+}
+
+/// A snapshot written under larger limits loads only when the caller
+/// says so; its own limits are never trusted, whatever they say.
+#[test]
+fn a_snapshot_cannot_raise_its_own_limits() {
+    let (mut engine, org, _, site) = limited(|l| l.max_parents = 32);
+    let mut sys = engine.act(Actor::System, Timestamp::default());
+    let mut parents = vec![site];
+    for i in 0..19 {
+        let s = sys.create_object(org, "site", &format!("p{i}"), &[]);
+        parents.push(s.unwrap().value);
+    }
+    let child =
+        sys.create_object(org, "meter", "wide", &parents).unwrap().value;
+    let json = engine.to_json();
+    assert_invalid(
+        Engine::from_json(&json).unwrap_err().kind(),
+        &format!("model.objects[{}]", child.as_usize()),
+        "too many parents",
+    );
+    let loaded = Loader::new()
+        .limits(engine.config().limits.clone())
+        .from_json(&json)
+        .unwrap();
+    assert_eq!(loaded.to_json(), json);
+    // A snapshot that raises its limits to the maximum loads (its content
+    // is within the defaults) and runs under the loader's limits.
+    let (small, ..) = limited(|l| {
+        l.max_parents = usize::MAX;
+        l.max_ancestors = usize::MAX;
+        l.max_share_depth = usize::MAX;
+    });
+    let loaded = Engine::from_json(&small.to_json()).unwrap();
+    assert_eq!(loaded.config().limits, Limits::default());
+}
+
+/// A snapshot of `n` sites of one organization, each with the parents
+/// `parents(i)` gives, and limits raised to the maximum.
+fn many_objects(n: usize, parents: impl Fn(usize) -> Vec<usize>) -> String {
+    let (engine, ..) = limited(|_| {});
     let mut v: Value = serde_json::from_str(&engine.to_json()).unwrap();
-    v["config"]["limits"]["max_share_depth"] = json!(2);
+    for limit in v["config"]["limits"].as_object_mut().unwrap() {
+        *limit.1 = json!(u64::MAX);
+    }
+    let objects = v["model"]["objects"].as_array_mut().unwrap();
+    let ty = objects
+        .iter()
+        .find(|o| o["kind"] == json!("Data"))
+        .map(|o| o["ty"].clone())
+        .unwrap();
+    let first = objects.len();
+    for i in 0..n {
+        let ps: Vec<usize> = parents(i).iter().map(|p| first + p).collect();
+        objects.push(json!({
+            "key": format!("x{i}"), "kind": "Data", "org": 0,
+            "parents": ps, "ty": ty,
+        }));
+    }
     let schema = serde_json::to_string(engine.schema()).unwrap();
-    assert!(Engine::from_json(&compose(&v, &schema)).is_ok());
+    compose(&v, &schema)
+}
+
+/// A parent chain 8,000 deep, which would hold 32 million ancestor
+/// entries under its own limits, is refused at the default ancestor
+/// limit, before any closure grows past it.
+#[test]
+fn a_deep_parent_chain_is_refused_under_the_loaders_limits() {
+    let json = many_objects(8_000, |i| i.checked_sub(1).into_iter().collect());
+    let err = Engine::from_json(&json).unwrap_err();
+    match err.kind() {
+        LoadErrorKind::Invalid { reason, .. } => {
+            assert_eq!(reason, "too many ancestors", "{err}");
+        }
+        other => panic!("expected an invalid snapshot, got {other:?}"),
+    }
+}
+
+/// 20,000 objects with 16 parents each (the default limit) among the
+/// objects before them: refused once an object's ancestors pass the
+/// default limit of 64.
+#[test]
+fn many_wide_objects_are_refused_under_the_loaders_limits() {
+    let json = many_objects(20_000, |i| (i.saturating_sub(16)..i).collect());
+    let err = Engine::from_json(&json).unwrap_err();
+    match err.kind() {
+        LoadErrorKind::Invalid { reason, .. } => {
+            assert_eq!(reason, "too many ancestors", "{err}");
+        }
+        other => panic!("expected an invalid snapshot, got {other:?}"),
+    }
 }
 
 // ----- committed fuzz crashers ------------------------------------------
