@@ -373,6 +373,14 @@ pub enum ErrorKind {
         /// The configured maximum.
         max: usize,
     },
+    /// The op needs a crate feature this build lacks (an account op in a
+    /// build without `accounts`); such ops still load from snapshots and
+    /// logs, so that every build reads every snapshot.
+    #[error("operation needs the `{feature}` feature of this build")]
+    FeatureDisabled {
+        /// The feature's name.
+        feature: &'static str,
+    },
     /// A name was invalid.
     #[error(transparent)]
     Name(NameError),
@@ -410,6 +418,7 @@ impl ErrorKind {
             ErrorKind::DependentShares { .. } => "dependent_shares",
             ErrorKind::NotConnected { .. } => "not_connected",
             ErrorKind::CircularShareForward { .. } => "circular_share_forward",
+            ErrorKind::FeatureDisabled { .. } => "feature_disabled",
             ErrorKind::Name(_) => "invalid_name",
             ErrorKind::Invalid { .. } => "invalid",
         }

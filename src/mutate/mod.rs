@@ -270,7 +270,6 @@ pub enum Op {
         token: TokenId,
     },
     /// Create an account: a user with a login profile.
-    #[cfg(feature = "accounts")]
     CreateAccount {
         /// The organization.
         org: OrgId,
@@ -288,7 +287,6 @@ pub enum Op {
     /// Edit an account; [`PasswordField::Keep`] keeps the password.
     ///
     /// [`PasswordField::Keep`]: crate::accounts::PasswordField::Keep
-    #[cfg(feature = "accounts")]
     EditAccount {
         /// The account's user.
         user: UserId,
@@ -305,7 +303,6 @@ pub enum Op {
     },
     /// Delete an account irreversibly, with its grants, shares and tokens;
     /// the data its organization owns stays.
-    #[cfg(feature = "accounts")]
     DeleteAccount {
         /// The account's user.
         user: UserId,
@@ -318,21 +315,16 @@ impl Op {
     /// memory and from storage give the same engine.
     #[must_use]
     pub(crate) fn as_logged(&self) -> Op {
-        #[cfg(feature = "accounts")]
+        use crate::accounts::{PasswordField, Redacted};
+        let mut op = self.clone();
+        if let Op::CreateAccount { password, .. }
+        | Op::EditAccount { password, .. } = &mut op
         {
-            use crate::accounts::{PasswordField, Redacted};
-            let mut op = self.clone();
-            if let Op::CreateAccount { password, .. }
-            | Op::EditAccount { password, .. } = &mut op
-            {
-                if let PasswordField::Set(_) = password {
-                    *password = PasswordField::Set(Redacted(None));
-                }
+            if let PasswordField::Set(_) = password {
+                *password = PasswordField::Set(Redacted(None));
             }
-            op
         }
-        #[cfg(not(feature = "accounts"))]
-        self.clone()
+        op
     }
 
     /// A short human name of the operation, e.g. `grant role`.
@@ -375,11 +367,8 @@ impl Op {
             Op::SetPublic { .. } => "set public",
             Op::IssueToken { .. } => "issue token",
             Op::RevokeToken { .. } => "revoke token",
-            #[cfg(feature = "accounts")]
             Op::CreateAccount { .. } => "create account",
-            #[cfg(feature = "accounts")]
             Op::EditAccount { .. } => "edit account",
-            #[cfg(feature = "accounts")]
             Op::DeleteAccount { .. } => "delete account",
         }
     }

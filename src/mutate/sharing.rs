@@ -85,6 +85,13 @@ impl Engine {
             | Op::DeleteAccount { .. } => {
                 self.execute_account(who, op_name, op)
             }
+            #[cfg(not(feature = "accounts"))]
+            Op::CreateAccount { .. }
+            | Op::EditAccount { .. }
+            | Op::DeleteAccount { .. } => {
+                let _ = (who, op_name);
+                Err(ErrorKind::FeatureDisabled { feature: "accounts" }.into())
+            }
             Op::AcceptShare { share } => {
                 self.respond_share(who, op_name, *share, true)
             }
