@@ -111,21 +111,29 @@ impl Shared {
     /// Runs `f` on a private, up-to-date copy of the engine, then publishes
     /// that copy. Readers see either none or all of what `f` did. Writers
     /// are serialized.
+    ///
+    /// `f` may do anything to the engine, including replacing it: a
+    /// restore (`*e = Engine::from_json(&backup)?`), a fresh engine or a
+    /// drained log is published as it is, and the next write starts from
+    /// it. The other copy is brought up to date by replaying the events
+    /// `f` caused only when the new engine provably continues it (same
+    /// schema, config and start of the log, and its retained events a
+    /// prefix of the new engine's, compared by their chained digest);
+    /// otherwise the next write starts from a copy of the published
+    /// engine.
     pub fn write<R>(&self, f: impl FnOnce(&mut Engine) -> R) -> R {
         let mut standby =
             self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let mut engine = self.reclaim(&mut standby);
-        let (base, before) = (engine.log_base.seq, engine.events().len());
         let out = f(&mut engine);
-        // The events `f` caused, for the standby copy to replay. If `f`
-        // drained the log, the copies' logs differ: the standby copy is
-        // then dropped and the next write starts from a clone.
-        let kept = engine.log_base.seq == base;
-        let new_events = if kept {
-            engine.events().get(before..).unwrap_or(&[]).to_vec()
-        } else {
-            Vec::new()
-        };
+        // The copy about to be replaced becomes the standby copy, and the
+        // events `f` caused are what it has to replay. That holds only if
+        // `f` continued the log it was given: if it drained the log,
+        // restored a backup or put in another engine, the standby copy is
+        // dropped and the next write starts from a clone. Writers are
+        // serialized, so the published copy is still the one `f` started
+        // from.
+        let new_events = continuation(&self.snapshot(), &engine);
         let fresh = Arc::new(engine);
         let previous = {
             let mut guard =
@@ -133,8 +141,8 @@ impl Shared {
             std::mem::replace(&mut *guard, fresh)
         };
         self.generation.fetch_add(1, Ordering::Release);
-        standby.previous = kept.then_some(previous);
-        standby.behind = new_events;
+        standby.previous = new_events.is_some().then_some(previous);
+        standby.behind = new_events.unwrap_or_default();
         out
     }
 
@@ -209,6 +217,33 @@ impl Reader<'_> {
     }
 }
 
+/// The events `to` holds beyond those of `from`, if `to` provably
+/// continues `from`: the same schema and config, the same start of the
+/// log, and `from`'s retained events a prefix of `to`'s. The digest of
+/// the last of them chains every event before it (and the start of the
+/// log), so comparing it compares the whole prefix; where `from` retains
+/// no event, the start of the log vouches for the history unless it is
+/// the genesis (an engine with no history looks like any other). `None`
+/// otherwise: a restored backup, a fresh engine, a drained log, an engine
+/// with fewer events or a different last one.
+fn continuation(from: &Engine, to: &Engine) -> Option<Vec<Event>> {
+    if from.log_base != to.log_base
+        || from.schema != to.schema
+        || from.config != to.config
+    {
+        return None;
+    }
+    let n = from.events().len();
+    let (prefix, new) = (to.events().get(..n)?, to.events().get(n..)?);
+    let same = match (from.events().last(), prefix.last()) {
+        (Some(a), Some(b)) => {
+            a.seq == b.seq && a.revision == b.revision && a.digest == b.digest
+        }
+        _ => !from.log_base.is_genesis(),
+    };
+    same.then(|| new.to_vec())
+}
+
 /// Replays `events` on `engine`; false if any does not reproduce its
 /// recorded outcome and revision (the copy is then discarded).
 fn catch_up(engine: &mut Engine, events: &[Event]) -> bool {
@@ -228,7 +263,8 @@ fn catch_up(engine: &mut Engine, events: &[Event]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{presets, Actor, Timestamp};
+    use crate::id::{RoleId, UserId};
+    use crate::{presets, Actor, Builder, Timestamp};
 
     #[test]
     fn draining_inside_a_write_keeps_the_copies_equal() {
@@ -325,6 +361,174 @@ mod tests {
         shared.write(|e| e.act(Actor::System, t).create_org("A")).unwrap();
         assert_eq!(reader.engine().revision().get(), 1);
         assert!(reader.engine().org_by_name("A").is_some());
+    }
+
+    /// An organization with the terms accepted, a user holding "Read all"
+    /// and an object: (user, role, object).
+    fn granted(e: &mut Engine, t: Timestamp) -> (UserId, RoleId, ObjectId) {
+        let mut sys = e.act(Actor::System, t);
+        let org = sys.create_org("A").unwrap().value;
+        sys.accept_terms(org).unwrap();
+        let u = sys.create_user(org, "a@a.example").unwrap().value;
+        let r = sys.engine().role_by_name(org, "Read all").unwrap();
+        sys.grant_role(u, r, &[]).unwrap();
+        let site = sys.create_object(org, "sites", "s", &[]).unwrap().value;
+        (u, r, site)
+    }
+
+    /// The standby copy brought up to date, once no snapshot is held.
+    fn caught_up(shared: &Shared) -> Engine {
+        let mut standby = shared.writer.lock().unwrap();
+        shared.reclaim(&mut standby)
+    }
+
+    #[test]
+    fn a_grant_revoked_after_a_restore_inside_a_write_stays_revoked() {
+        let shared = Shared::new(presets::arbiter().build().unwrap());
+        let t = Timestamp::from_unix_millis(0);
+        let (user, role, site) = shared.write(|e| granted(e, t));
+        let backup = shared.snapshot().to_json();
+        for name in ["B", "C", "D"] {
+            shared
+                .write(|e| e.act(Actor::System, t).create_org(name))
+                .unwrap();
+        }
+        // Fewer events than before the closure: the backup's, plus one.
+        shared.write(|e| {
+            *e = Engine::from_json(&backup).unwrap();
+            e.act(Actor::System, t).revoke_role(user, role).unwrap();
+        });
+        shared.write(|e| e.act(Actor::System, t).create_org("E")).unwrap();
+        let mut expected = Engine::from_json(&backup).unwrap();
+        expected.act(Actor::System, t).revoke_role(user, role).unwrap();
+        expected.act(Actor::System, t).create_org("E").unwrap();
+        let published = shared.snapshot();
+        let read = published.schema().action("read").unwrap();
+        assert_eq!(
+            published.check(Subject::User(user), read, site),
+            Decision::Deny
+        );
+        assert!(published.org_by_name("B").is_none());
+        assert_eq!(published.to_json(), expected.to_json());
+        drop(published);
+        assert_eq!(caught_up(&shared).to_json(), expected.to_json());
+    }
+
+    #[test]
+    fn an_org_deleted_after_a_restore_inside_a_write_stays_deleted() {
+        let shared = Shared::new(presets::arbiter().build().unwrap());
+        let t = Timestamp::from_unix_millis(0);
+        shared.write(|e| e.act(Actor::System, t).create_org("A")).unwrap();
+        let x = shared.write(|e| e.act(Actor::System, t).create_org("X"));
+        let x = x.unwrap().value;
+        let backup = shared.snapshot().to_json();
+        shared.write(|e| e.act(Actor::System, t).create_org("B")).unwrap();
+        // As many events as before the closure, the last one different.
+        shared.write(|e| {
+            *e = Engine::from_json(&backup).unwrap();
+            e.act(Actor::System, t).delete_org(x).unwrap();
+        });
+        shared.write(|e| e.act(Actor::System, t).create_org("C")).unwrap();
+        let published = shared.snapshot();
+        assert!(published.org_by_name("X").is_none());
+        assert!(published.org_by_name("B").is_none());
+        assert!(published.org_by_name("C").is_some());
+        drop(published);
+        let standby = caught_up(&shared);
+        assert!(standby.org_by_name("X").is_none());
+        assert_eq!(standby.to_json(), shared.snapshot().to_json());
+    }
+
+    #[test]
+    fn a_plain_restore_inside_a_write_survives_the_next_write() {
+        let shared = Shared::new(presets::arbiter().build().unwrap());
+        let t = Timestamp::from_unix_millis(0);
+        let (user, role, site) = shared.write(|e| granted(e, t));
+        let backup = shared.snapshot().to_json();
+        shared
+            .write(|e| e.act(Actor::System, t).revoke_role(user, role))
+            .unwrap();
+        shared.write(|e| *e = Engine::from_json(&backup).unwrap());
+        shared.write(|e| e.act(Actor::System, t).create_org("B")).unwrap();
+        let published = shared.snapshot();
+        let read = published.schema().action("read").unwrap();
+        assert_eq!(
+            published.check(Subject::User(user), read, site),
+            Decision::Allow
+        );
+        drop(published);
+        let standby = caught_up(&shared);
+        assert_eq!(
+            standby.check(Subject::User(user), read, site),
+            Decision::Allow
+        );
+        assert_eq!(standby.to_json(), shared.snapshot().to_json());
+    }
+
+    #[test]
+    fn a_replacement_with_the_same_revision_and_length_is_not_continued() {
+        let shared = Shared::new(presets::arbiter().build().unwrap());
+        let t = Timestamp::from_unix_millis(0);
+        shared.write(|e| e.act(Actor::System, t).create_org("A")).unwrap();
+        let mut other = presets::arbiter().build().unwrap();
+        other.act(Actor::System, t).create_org("B").unwrap();
+        assert_eq!(other.revision(), shared.snapshot().revision());
+        assert_eq!(other.events().len(), shared.snapshot().events().len());
+        shared.write(|e| *e = other.clone());
+        shared.write(|e| e.act(Actor::System, t).create_org("C")).unwrap();
+        other.act(Actor::System, t).create_org("C").unwrap();
+        assert!(shared.snapshot().org_by_name("A").is_none());
+        assert!(shared.snapshot().org_by_name("B").is_some());
+        assert_eq!(shared.snapshot().to_json(), other.to_json());
+        let standby = caught_up(&shared);
+        assert!(standby.org_by_name("A").is_none());
+        assert_eq!(standby.to_json(), other.to_json());
+    }
+
+    #[test]
+    fn a_fresh_engine_put_in_inside_a_write_is_not_continued() {
+        let shared = Shared::new(presets::arbiter().build().unwrap());
+        let t = Timestamp::from_unix_millis(0);
+        shared.write(|e| e.act(Actor::System, t).create_org("A")).unwrap();
+        shared.write(|e| *e = presets::arbiter().build().unwrap());
+        shared.write(|e| e.act(Actor::System, t).create_org("B")).unwrap();
+        assert!(shared.snapshot().org_by_name("A").is_none());
+        let standby = caught_up(&shared);
+        assert!(standby.org_by_name("A").is_none());
+        assert_eq!(standby.to_json(), shared.snapshot().to_json());
+    }
+
+    #[test]
+    fn the_same_history_under_another_schema_or_config_is_not_continued() {
+        let t = Timestamp::from_unix_millis(0);
+        let arbiter = presets::arbiter().build().unwrap();
+        let config = arbiter.config().clone();
+        let schema = presets::portfolio_schema().unwrap();
+        let others = [
+            Builder::new(schema).config(config),
+            presets::arbiter().configure(|c| c.require_terms = false),
+        ];
+        for other in others {
+            let shared = Shared::new(arbiter.clone());
+            shared.write(|e| e.act(Actor::System, t).create_org("A")).unwrap();
+            let mut other = other.build().unwrap();
+            other.act(Actor::System, t).create_org("A").unwrap();
+            // The digests chain the events only.
+            let last = |e: &Engine| e.events().last().unwrap().digest.clone();
+            assert_eq!(last(&other), last(&shared.snapshot()));
+            shared.write(|e| *e = other.clone());
+            shared.write(|e| e.act(Actor::System, t).create_org("C")).unwrap();
+            other.act(Actor::System, t).create_org("C").unwrap();
+            let published = shared.snapshot();
+            assert!(published.schema() == other.schema());
+            assert!(published.config() == other.config());
+            assert_eq!(published.to_json(), other.to_json());
+            drop(published);
+            let standby = caught_up(&shared);
+            assert!(standby.schema() == other.schema());
+            assert!(standby.config() == other.config());
+            assert_eq!(standby.to_json(), other.to_json());
+        }
     }
 
     #[test]
