@@ -34,6 +34,10 @@ const RECLAIM_PATIENCE: Duration = Duration::from_millis(2);
 /// previous copy, the next write waits for it up to a couple of
 /// milliseconds, then copies the engine instead.
 ///
+/// The closure given to [`Shared::write`] may replace the engine
+/// outright, for instance to restore a backup: what it leaves is what is
+/// published, and the next write starts from it.
+///
 /// # Example
 ///
 /// ```
