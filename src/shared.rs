@@ -34,6 +34,12 @@ const RECLAIM_PATIENCE: Duration = Duration::from_millis(2);
 /// previous copy, the next write waits for it up to a couple of
 /// milliseconds, then copies the engine instead.
 ///
+/// Reads are monotonic: once a snapshot, a check or a [`Reader`] has seen
+/// a publication, every read through the same `Shared` that happens
+/// after it (later in the same thread, or in a thread synchronized with
+/// it), by any path ([`Shared::snapshot`], [`Shared::check`] or a
+/// [`Reader`]), sees that publication or a later one, never an older one.
+///
 /// The closure given to [`Shared::write`] may replace the engine
 /// outright, for instance to restore a backup: what it leaves is what is
 /// published, and the next write starts from it.
@@ -67,8 +73,9 @@ const RECLAIM_PATIENCE: Duration = Duration::from_millis(2);
 #[derive(Debug)]
 pub struct Shared {
     published: RwLock<Arc<Engine>>,
-    /// Bumped after each publication, so a [`Reader`] knows when its
-    /// snapshot is stale with one atomic load.
+    /// The number of publications, bumped by each one while it still
+    /// holds the write lock of `published`, so a [`Reader`] knows when its
+    /// snapshot is stale with one atomic load (see [`Reader::engine`]).
     generation: AtomicU64,
     writer: Mutex<Standby>,
 }
@@ -142,9 +149,12 @@ impl Shared {
         let previous = {
             let mut guard =
                 self.published.write().unwrap_or_else(PoisonError::into_inner);
-            std::mem::replace(&mut *guard, fresh)
+            let previous = std::mem::replace(&mut *guard, fresh);
+            // Before the lock is released, so that whoever sees the new
+            // copy also sees the new generation (see `Reader::engine`).
+            self.generation.fetch_add(1, Ordering::Release);
+            previous
         };
-        self.generation.fetch_add(1, Ordering::Release);
         standby.previous = new_events.is_some().then_some(previous);
         standby.behind = new_events.unwrap_or_default();
         out
@@ -189,6 +199,11 @@ impl Shared {
 }
 
 /// A reading handle of a [`Shared`] engine (see [`Shared::reader`]).
+///
+/// A reader's view is monotonic: [`Reader::engine`] never returns an
+/// engine older than one already returned by it, or by any read through
+/// the same `Shared` (a snapshot, a check, another reader) that happened
+/// before the call.
 #[derive(Debug)]
 pub struct Reader<'a> {
     shared: &'a Shared,
@@ -198,8 +213,24 @@ pub struct Reader<'a> {
 
 impl Reader<'_> {
     /// The engine as last published, refreshed if a write was published
-    /// since the previous call.
+    /// since the previous call: never older than anything a read through
+    /// the same [`Shared`] observed before this call started.
     pub fn engine(&mut self) -> &Engine {
+        // Why this never returns a copy older than one already observed
+        // through the same `Shared`. A publication swaps the pointer and
+        // bumps the generation inside one write-lock section. (1) A read
+        // that took publication N (a snapshot, a check, another reader)
+        // did so under the lock after that section, so the store of
+        // generation N happens before it, and so before this call if the
+        // call starts afterwards: by coherence this load returns N or a
+        // later generation. (2) A generation M loaded here (Acquire,
+        // pairing with the Release increment) was stored after the swap
+        // of publication M, so the snapshot taken below, under the lock,
+        // returns publication M or a later one. The kept copy was taken
+        // after its generation was loaded, so it is at least as new as
+        // that generation; if that equals the one loaded now, it is at
+        // least as new as anything observed before, by (1); otherwise the
+        // copy is refreshed, and by (2) the new one is too.
         let now = self.shared.generation.load(Ordering::Acquire);
         if now != self.generation {
             // Release the stale copy first, so the writer can reclaim it.

@@ -1,7 +1,11 @@
-//! `Shared` and `Reader` under real threads: reader threads query while a
-//! writer mutates, restores backups inside its closure and publishes;
-//! afterwards the published engine must equal the same script run on a
-//! plain engine, one step after the other.
+//! `Shared` and `Reader` under real threads.
+//!
+//! * Reader threads query while a writer mutates, restores backups inside
+//!   its closure and publishes; afterwards the published engine must equal
+//!   the same script run on a plain engine, one step after the other.
+//! * Reader threads alternate `Shared::snapshot` and `Reader::engine`
+//!   while a writer publishes revision after revision; the revisions each
+//!   thread reads, in program order across both paths, never decrease.
 
 use std::thread;
 
@@ -133,4 +137,59 @@ fn restores_inside_writes_beside_reader_threads_match_a_sequential_run() {
     assert_eq!(published.revision(), expected.revision());
     assert_eq!(published.to_json(), expected.to_json());
     assert!(published.index_is_consistent());
+}
+
+#[test]
+fn revisions_read_through_snapshots_and_readers_never_decrease() {
+    const WRITES: u64 = 100;
+    // A bound only: a reader stops once it has read the last revision.
+    const MAX_READS: usize = 20_000_000;
+    let shared = Shared::new(presets::arbiter().build().unwrap());
+    let t = Timestamp::from_unix_millis(0);
+    let outcomes = thread::scope(|s| {
+        let threads: Vec<_> = (0..READERS)
+            .map(|n| {
+                let shared = &shared;
+                s.spawn(move || {
+                    // The first decrease this thread reads, in program
+                    // order across both read paths: (read number, highest
+                    // revision read before it, revision read).
+                    let mut reader = shared.reader();
+                    let (mut last, mut back) = (0, None);
+                    for i in 0..MAX_READS {
+                        if last == WRITES {
+                            break;
+                        }
+                        let revision = if (i + n) % 2 == 0 {
+                            shared.snapshot().revision()
+                        } else {
+                            reader.engine().revision()
+                        };
+                        let revision = revision.get();
+                        if revision < last && back.is_none() {
+                            back = Some((i, last, revision));
+                        }
+                        last = last.max(revision);
+                    }
+                    back
+                })
+            })
+            .collect();
+        // Revisions 1..=WRITES, the engine staying small.
+        for i in 0..WRITES {
+            shared.write(|e| match e.org_by_name("X") {
+                Some(org) if i % 2 == 1 => {
+                    e.act(Actor::System, t).delete_org(org).unwrap();
+                }
+                _ => {
+                    e.act(Actor::System, t).create_org("X").unwrap();
+                }
+            });
+        }
+        threads.into_iter().map(|h| h.join().unwrap()).collect::<Vec<_>>()
+    });
+    assert_eq!(shared.snapshot().revision().get(), WRITES);
+    for (n, back) in outcomes.into_iter().enumerate() {
+        assert_eq!(back, None, "reader thread {n} went back");
+    }
 }
