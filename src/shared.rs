@@ -34,6 +34,16 @@ const RECLAIM_PATIENCE: Duration = Duration::from_millis(2);
 /// previous copy, the next write waits for it up to a couple of
 /// milliseconds, then copies the engine instead.
 ///
+/// Reads are monotonic: once a snapshot, a check or a [`Reader`] has seen
+/// a publication, every read through the same `Shared` that happens
+/// after it (later in the same thread, or in a thread synchronized with
+/// it), by any path ([`Shared::snapshot`], [`Shared::check`] or a
+/// [`Reader`]), sees that publication or a later one, never an older one.
+///
+/// The closure given to [`Shared::write`] may replace the engine
+/// outright, for instance to restore a backup: what it leaves is what is
+/// published, and the next write starts from it.
+///
 /// # Example
 ///
 /// ```
@@ -63,8 +73,9 @@ const RECLAIM_PATIENCE: Duration = Duration::from_millis(2);
 #[derive(Debug)]
 pub struct Shared {
     published: RwLock<Arc<Engine>>,
-    /// Bumped after each publication, so a [`Reader`] knows when its
-    /// snapshot is stale with one atomic load.
+    /// The number of publications, bumped by each one while it still
+    /// holds the write lock of `published`, so a [`Reader`] knows when its
+    /// snapshot is stale with one atomic load (see [`Reader::engine`]).
     generation: AtomicU64,
     writer: Mutex<Standby>,
 }
@@ -111,30 +122,41 @@ impl Shared {
     /// Runs `f` on a private, up-to-date copy of the engine, then publishes
     /// that copy. Readers see either none or all of what `f` did. Writers
     /// are serialized.
+    ///
+    /// `f` may do anything to the engine, including replacing it: a
+    /// restore (`*e = Engine::from_json(&backup)?`), a fresh engine or a
+    /// drained log is published as it is, and the next write starts from
+    /// it. The other copy is brought up to date by replaying the events
+    /// `f` caused only when the new engine provably continues it (same
+    /// schema, config and start of the log, and its retained events a
+    /// prefix of the new engine's, compared by their chained digest);
+    /// otherwise the next write starts from a copy of the published
+    /// engine.
     pub fn write<R>(&self, f: impl FnOnce(&mut Engine) -> R) -> R {
         let mut standby =
             self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let mut engine = self.reclaim(&mut standby);
-        let (base, before) = (engine.log_base.seq, engine.events().len());
         let out = f(&mut engine);
-        // The events `f` caused, for the standby copy to replay. If `f`
-        // drained the log, the copies' logs differ: the standby copy is
-        // then dropped and the next write starts from a clone.
-        let kept = engine.log_base.seq == base;
-        let new_events = if kept {
-            engine.events().get(before..).unwrap_or(&[]).to_vec()
-        } else {
-            Vec::new()
-        };
+        // The copy about to be replaced becomes the standby copy, and the
+        // events `f` caused are what it has to replay. That holds only if
+        // `f` continued the log it was given: if it drained the log,
+        // restored a backup or put in another engine, the standby copy is
+        // dropped and the next write starts from a clone. Writers are
+        // serialized, so the published copy is still the one `f` started
+        // from.
+        let new_events = continuation(&self.snapshot(), &engine);
         let fresh = Arc::new(engine);
         let previous = {
             let mut guard =
                 self.published.write().unwrap_or_else(PoisonError::into_inner);
-            std::mem::replace(&mut *guard, fresh)
+            let previous = std::mem::replace(&mut *guard, fresh);
+            // Before the lock is released, so that whoever sees the new
+            // copy also sees the new generation (see `Reader::engine`).
+            self.generation.fetch_add(1, Ordering::Release);
+            previous
         };
-        self.generation.fetch_add(1, Ordering::Release);
-        standby.previous = kept.then_some(previous);
-        standby.behind = new_events;
+        standby.previous = new_events.is_some().then_some(previous);
+        standby.behind = new_events.unwrap_or_default();
         out
     }
 
@@ -177,6 +199,11 @@ impl Shared {
 }
 
 /// A reading handle of a [`Shared`] engine (see [`Shared::reader`]).
+///
+/// A reader's view is monotonic: [`Reader::engine`] never returns an
+/// engine older than one already returned by it, or by any read through
+/// the same `Shared` (a snapshot, a check, another reader) that happened
+/// before the call.
 #[derive(Debug)]
 pub struct Reader<'a> {
     shared: &'a Shared,
@@ -186,8 +213,24 @@ pub struct Reader<'a> {
 
 impl Reader<'_> {
     /// The engine as last published, refreshed if a write was published
-    /// since the previous call.
+    /// since the previous call: never older than anything a read through
+    /// the same [`Shared`] observed before this call started.
     pub fn engine(&mut self) -> &Engine {
+        // Why this never returns a copy older than one already observed
+        // through the same `Shared`. A publication swaps the pointer and
+        // bumps the generation inside one write-lock section. (1) A read
+        // that took publication N (a snapshot, a check, another reader)
+        // did so under the lock after that section, so the store of
+        // generation N happens before it, and so before this call if the
+        // call starts afterwards: by coherence this load returns N or a
+        // later generation. (2) A generation M loaded here (Acquire,
+        // pairing with the Release increment) was stored after the swap
+        // of publication M, so the snapshot taken below, under the lock,
+        // returns publication M or a later one. The kept copy was taken
+        // after its generation was loaded, so it is at least as new as
+        // that generation; if that equals the one loaded now, it is at
+        // least as new as anything observed before, by (1); otherwise the
+        // copy is refreshed, and by (2) the new one is too.
         let now = self.shared.generation.load(Ordering::Acquire);
         if now != self.generation {
             // Release the stale copy first, so the writer can reclaim it.
@@ -209,6 +252,33 @@ impl Reader<'_> {
     }
 }
 
+/// The events `to` holds beyond those of `from`, if `to` provably
+/// continues `from`: the same schema and config, the same start of the
+/// log, and `from`'s retained events a prefix of `to`'s. The digest of
+/// the last of them chains every event before it (and the start of the
+/// log), so comparing it compares the whole prefix; where `from` retains
+/// no event, the start of the log vouches for the history unless it is
+/// the genesis (an engine with no history looks like any other). `None`
+/// otherwise: a restored backup, a fresh engine, a drained log, an engine
+/// with fewer events or a different last one.
+fn continuation(from: &Engine, to: &Engine) -> Option<Vec<Event>> {
+    if from.log_base != to.log_base
+        || from.schema != to.schema
+        || from.config != to.config
+    {
+        return None;
+    }
+    let n = from.events().len();
+    let (prefix, new) = (to.events().get(..n)?, to.events().get(n..)?);
+    let same = match (from.events().last(), prefix.last()) {
+        (Some(a), Some(b)) => {
+            a.seq == b.seq && a.revision == b.revision && a.digest == b.digest
+        }
+        _ => !from.log_base.is_genesis(),
+    };
+    same.then(|| new.to_vec())
+}
+
 /// Replays `events` on `engine`; false if any does not reproduce its
 /// recorded outcome and revision (the copy is then discarded).
 fn catch_up(engine: &mut Engine, events: &[Event]) -> bool {
@@ -228,7 +298,8 @@ fn catch_up(engine: &mut Engine, events: &[Event]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{presets, Actor, Timestamp};
+    use crate::id::{RoleId, UserId};
+    use crate::{presets, Actor, Builder, Timestamp};
 
     #[test]
     fn draining_inside_a_write_keeps_the_copies_equal() {
@@ -325,6 +396,174 @@ mod tests {
         shared.write(|e| e.act(Actor::System, t).create_org("A")).unwrap();
         assert_eq!(reader.engine().revision().get(), 1);
         assert!(reader.engine().org_by_name("A").is_some());
+    }
+
+    /// An organization with the terms accepted, a user holding "Read all"
+    /// and an object: (user, role, object).
+    fn granted(e: &mut Engine, t: Timestamp) -> (UserId, RoleId, ObjectId) {
+        let mut sys = e.act(Actor::System, t);
+        let org = sys.create_org("A").unwrap().value;
+        sys.accept_terms(org).unwrap();
+        let u = sys.create_user(org, "a@a.example").unwrap().value;
+        let r = sys.engine().role_by_name(org, "Read all").unwrap();
+        sys.grant_role(u, r, &[]).unwrap();
+        let site = sys.create_object(org, "sites", "s", &[]).unwrap().value;
+        (u, r, site)
+    }
+
+    /// The standby copy brought up to date, once no snapshot is held.
+    fn caught_up(shared: &Shared) -> Engine {
+        let mut standby = shared.writer.lock().unwrap();
+        shared.reclaim(&mut standby)
+    }
+
+    #[test]
+    fn a_grant_revoked_after_a_restore_inside_a_write_stays_revoked() {
+        let shared = Shared::new(presets::arbiter().build().unwrap());
+        let t = Timestamp::from_unix_millis(0);
+        let (user, role, site) = shared.write(|e| granted(e, t));
+        let backup = shared.snapshot().to_json();
+        for name in ["B", "C", "D"] {
+            shared
+                .write(|e| e.act(Actor::System, t).create_org(name))
+                .unwrap();
+        }
+        // Fewer events than before the closure: the backup's, plus one.
+        shared.write(|e| {
+            *e = Engine::from_json(&backup).unwrap();
+            e.act(Actor::System, t).revoke_role(user, role).unwrap();
+        });
+        shared.write(|e| e.act(Actor::System, t).create_org("E")).unwrap();
+        let mut expected = Engine::from_json(&backup).unwrap();
+        expected.act(Actor::System, t).revoke_role(user, role).unwrap();
+        expected.act(Actor::System, t).create_org("E").unwrap();
+        let published = shared.snapshot();
+        let read = published.schema().action("read").unwrap();
+        assert_eq!(
+            published.check(Subject::User(user), read, site),
+            Decision::Deny
+        );
+        assert!(published.org_by_name("B").is_none());
+        assert_eq!(published.to_json(), expected.to_json());
+        drop(published);
+        assert_eq!(caught_up(&shared).to_json(), expected.to_json());
+    }
+
+    #[test]
+    fn an_org_deleted_after_a_restore_inside_a_write_stays_deleted() {
+        let shared = Shared::new(presets::arbiter().build().unwrap());
+        let t = Timestamp::from_unix_millis(0);
+        shared.write(|e| e.act(Actor::System, t).create_org("A")).unwrap();
+        let x = shared.write(|e| e.act(Actor::System, t).create_org("X"));
+        let x = x.unwrap().value;
+        let backup = shared.snapshot().to_json();
+        shared.write(|e| e.act(Actor::System, t).create_org("B")).unwrap();
+        // As many events as before the closure, the last one different.
+        shared.write(|e| {
+            *e = Engine::from_json(&backup).unwrap();
+            e.act(Actor::System, t).delete_org(x).unwrap();
+        });
+        shared.write(|e| e.act(Actor::System, t).create_org("C")).unwrap();
+        let published = shared.snapshot();
+        assert!(published.org_by_name("X").is_none());
+        assert!(published.org_by_name("B").is_none());
+        assert!(published.org_by_name("C").is_some());
+        drop(published);
+        let standby = caught_up(&shared);
+        assert!(standby.org_by_name("X").is_none());
+        assert_eq!(standby.to_json(), shared.snapshot().to_json());
+    }
+
+    #[test]
+    fn a_plain_restore_inside_a_write_survives_the_next_write() {
+        let shared = Shared::new(presets::arbiter().build().unwrap());
+        let t = Timestamp::from_unix_millis(0);
+        let (user, role, site) = shared.write(|e| granted(e, t));
+        let backup = shared.snapshot().to_json();
+        shared
+            .write(|e| e.act(Actor::System, t).revoke_role(user, role))
+            .unwrap();
+        shared.write(|e| *e = Engine::from_json(&backup).unwrap());
+        shared.write(|e| e.act(Actor::System, t).create_org("B")).unwrap();
+        let published = shared.snapshot();
+        let read = published.schema().action("read").unwrap();
+        assert_eq!(
+            published.check(Subject::User(user), read, site),
+            Decision::Allow
+        );
+        drop(published);
+        let standby = caught_up(&shared);
+        assert_eq!(
+            standby.check(Subject::User(user), read, site),
+            Decision::Allow
+        );
+        assert_eq!(standby.to_json(), shared.snapshot().to_json());
+    }
+
+    #[test]
+    fn a_replacement_with_the_same_revision_and_length_is_not_continued() {
+        let shared = Shared::new(presets::arbiter().build().unwrap());
+        let t = Timestamp::from_unix_millis(0);
+        shared.write(|e| e.act(Actor::System, t).create_org("A")).unwrap();
+        let mut other = presets::arbiter().build().unwrap();
+        other.act(Actor::System, t).create_org("B").unwrap();
+        assert_eq!(other.revision(), shared.snapshot().revision());
+        assert_eq!(other.events().len(), shared.snapshot().events().len());
+        shared.write(|e| *e = other.clone());
+        shared.write(|e| e.act(Actor::System, t).create_org("C")).unwrap();
+        other.act(Actor::System, t).create_org("C").unwrap();
+        assert!(shared.snapshot().org_by_name("A").is_none());
+        assert!(shared.snapshot().org_by_name("B").is_some());
+        assert_eq!(shared.snapshot().to_json(), other.to_json());
+        let standby = caught_up(&shared);
+        assert!(standby.org_by_name("A").is_none());
+        assert_eq!(standby.to_json(), other.to_json());
+    }
+
+    #[test]
+    fn a_fresh_engine_put_in_inside_a_write_is_not_continued() {
+        let shared = Shared::new(presets::arbiter().build().unwrap());
+        let t = Timestamp::from_unix_millis(0);
+        shared.write(|e| e.act(Actor::System, t).create_org("A")).unwrap();
+        shared.write(|e| *e = presets::arbiter().build().unwrap());
+        shared.write(|e| e.act(Actor::System, t).create_org("B")).unwrap();
+        assert!(shared.snapshot().org_by_name("A").is_none());
+        let standby = caught_up(&shared);
+        assert!(standby.org_by_name("A").is_none());
+        assert_eq!(standby.to_json(), shared.snapshot().to_json());
+    }
+
+    #[test]
+    fn the_same_history_under_another_schema_or_config_is_not_continued() {
+        let t = Timestamp::from_unix_millis(0);
+        let arbiter = presets::arbiter().build().unwrap();
+        let config = arbiter.config().clone();
+        let schema = presets::portfolio_schema().unwrap();
+        let others = [
+            Builder::new(schema).config(config),
+            presets::arbiter().configure(|c| c.require_terms = false),
+        ];
+        for other in others {
+            let shared = Shared::new(arbiter.clone());
+            shared.write(|e| e.act(Actor::System, t).create_org("A")).unwrap();
+            let mut other = other.build().unwrap();
+            other.act(Actor::System, t).create_org("A").unwrap();
+            // The digests chain the events only.
+            let last = |e: &Engine| e.events().last().unwrap().digest.clone();
+            assert_eq!(last(&other), last(&shared.snapshot()));
+            shared.write(|e| *e = other.clone());
+            shared.write(|e| e.act(Actor::System, t).create_org("C")).unwrap();
+            other.act(Actor::System, t).create_org("C").unwrap();
+            let published = shared.snapshot();
+            assert!(published.schema() == other.schema());
+            assert!(published.config() == other.config());
+            assert_eq!(published.to_json(), other.to_json());
+            drop(published);
+            let standby = caught_up(&shared);
+            assert!(standby.schema() == other.schema());
+            assert!(standby.config() == other.config());
+            assert_eq!(standby.to_json(), other.to_json());
+        }
     }
 
     #[test]

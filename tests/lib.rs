@@ -6,4 +6,5 @@ mod arbiter;
 mod persist;
 mod projects;
 mod properties;
+mod shared;
 mod sharing;
