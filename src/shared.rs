@@ -9,6 +9,7 @@
 //! A reader therefore never waits for a mutation to run, only (at worst)
 //! for a pointer swap; the price is twice the memory of one engine.
 
+use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::thread;
@@ -133,10 +134,50 @@ impl Shared {
     /// otherwise the next write starts from a copy of the published
     /// engine.
     pub fn write<R>(&self, f: impl FnOnce(&mut Engine) -> R) -> R {
+        match self.try_write(|e| Ok::<R, Infallible>(f(e))) {
+            Ok(out) => out,
+            Err(never) => match never {},
+        }
+    }
+
+    /// As [`Shared::write`], but all or nothing: the private copy is
+    /// published only if `f` returns `Ok`. When `f` returns `Err`, what it
+    /// did to the copy is dropped, readers go on seeing the engine as it
+    /// was, and the next write starts from a copy of it (a clone, since
+    /// the standby copy was the one `f` changed).
+    ///
+    /// This is how a write is made durable: apply the mutations, commit
+    /// their events to storage, and return the storage's error to leave
+    /// memory exactly as before.
+    ///
+    /// # Errors
+    ///
+    /// Returns `f`'s error.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use accord::{presets, Actor, Shared, Timestamp};
+    ///
+    /// let shared = Shared::new(presets::arbiter().build()?);
+    /// let t = Timestamp::from_unix_millis(0);
+    /// let failed: Result<(), &str> = shared.try_write(|e| {
+    ///     e.act(Actor::System, t).create_org("Utility X").map_err(|_| "refused")?;
+    ///     Err("the commit failed")
+    /// });
+    /// assert!(failed.is_err());
+    /// assert!(shared.snapshot().org_by_name("Utility X").is_none());
+    /// assert_eq!(shared.snapshot().revision().get(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn try_write<R, E>(
+        &self,
+        f: impl FnOnce(&mut Engine) -> Result<R, E>,
+    ) -> Result<R, E> {
         let mut standby =
             self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let mut engine = self.reclaim(&mut standby);
-        let out = f(&mut engine);
+        let out = f(&mut engine)?;
         // The copy about to be replaced becomes the standby copy, and the
         // events `f` caused are what it has to replay. That holds only if
         // `f` continued the log it was given: if it drained the log,
@@ -157,7 +198,7 @@ impl Shared {
         };
         standby.previous = new_events.is_some().then_some(previous);
         standby.behind = new_events.unwrap_or_default();
-        out
+        Ok(out)
     }
 
     /// A per-thread reading handle that keeps its snapshot until the next
@@ -385,6 +426,28 @@ mod tests {
         let published = shared.snapshot();
         assert_eq!(caught_up.to_json(), published.to_json());
         assert!(published.authenticate(secret.expose(), t).is_none());
+    }
+
+    #[test]
+    fn a_failed_try_write_publishes_nothing_and_the_next_write_is_whole() {
+        let shared = Shared::new(presets::arbiter().build().unwrap());
+        let t = Timestamp::from_unix_millis(0);
+        shared.write(|e| e.act(Actor::System, t).create_org("A")).unwrap();
+        let before = shared.snapshot().to_json();
+        let failed: Result<(), ()> = shared.try_write(|e| {
+            e.act(Actor::System, t).create_org("B").unwrap();
+            Err(())
+        });
+        assert!(failed.is_err());
+        assert_eq!(shared.snapshot().to_json(), before);
+        shared.write(|e| e.act(Actor::System, t).create_org("C")).unwrap();
+        let snap = shared.snapshot();
+        assert!(snap.org_by_name("B").is_none());
+        assert_eq!(snap.revision().get(), 2);
+        let mut standby = shared.writer.lock().unwrap();
+        drop(snap);
+        let caught_up = shared.reclaim(&mut standby);
+        assert_eq!(caught_up.to_json(), shared.snapshot().to_json());
     }
 
     #[test]
