@@ -318,8 +318,23 @@ impl Engine {
         std::mem::take(&mut self.log)
     }
 
-    /// The sequence number the next audit event will get.
-    pub(crate) fn next_seq(&self) -> u64 {
+    /// The sequence number the next audit event will get: the number of
+    /// events ever logged, drained ones included. A store that keeps the
+    /// log elsewhere resumes from here.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use accord::{Actor, Timestamp, presets};
+    ///
+    /// let mut engine = presets::arbiter().build()?;
+    /// engine.act(Actor::System, Timestamp::default()).create_org("X")?;
+    /// let _ = engine.drain_events();
+    /// assert_eq!(engine.next_event_seq(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn next_event_seq(&self) -> u64 {
         self.log_base.seq + self.log.len() as u64
     }
 

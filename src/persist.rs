@@ -75,7 +75,7 @@ impl Engine {
             .log
             .last()
             .map_or(self.log_base.digest.as_str(), |e| e.digest.as_str());
-        (self.next_seq(), last)
+        (self.next_event_seq(), last)
     }
 
     /// The seal of this engine's state under `key`, with `config` in

@@ -439,7 +439,7 @@ impl Engine {
         op: Op,
     ) -> Result<(Revision, Created), MutationError> {
         let result = self.execute(actor, &op);
-        let seq = self.next_seq();
+        let seq = self.next_event_seq();
         let outcome = match &result {
             Ok(_) => {
                 self.revision = self.revision.next();
