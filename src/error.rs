@@ -484,6 +484,13 @@ pub enum LoadErrorKind {
         /// What is wrong.
         reason: String,
     },
+    /// The schema given to load under
+    /// ([`Loader::schema`](crate::Loader::schema),
+    /// [`Engine::upgrade_schema`](crate::Engine::upgrade_schema)) does more
+    /// than add object types, actions and default roles to the
+    /// snapshot's.
+    #[error("incompatible schema change: {0}")]
+    SchemaChange(crate::schema::SchemaChange),
     /// The snapshot's audit chain is keyed, and no
     /// [`AuditKey`](crate::AuditKey) was given to verify it.
     #[error("the snapshot's audit chain is keyed: load it with its key")]

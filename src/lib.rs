@@ -242,7 +242,9 @@ pub use crate::model::{
 pub use crate::mutate::{Mutator, Op, Receipt};
 pub use crate::persist::{Loader, SNAPSHOT_VERSION};
 pub use crate::query::{ActionSet, RoleGrantee, ShareNode};
-pub use crate::schema::{ActionSpec, Level, Schema, SchemaBuilder, Threshold};
+pub use crate::schema::{
+    ActionSpec, Level, Schema, SchemaBuilder, SchemaChange, Threshold,
+};
 pub use crate::share::{
     Grantee, Grantor, Share, ShareKind, ShareSpec, ShareStatus,
 };

@@ -296,6 +296,7 @@ pub struct Loader {
     limits: Limits,
     audit_key: Option<AuditKey>,
     verify_log: bool,
+    schema: Option<Schema>,
 }
 
 impl Loader {
@@ -333,6 +334,18 @@ impl Loader {
     #[must_use]
     pub fn verify_log(mut self, verify: bool) -> Loader {
         self.verify_log = verify;
+        self
+    }
+
+    /// Moves the loaded engine to `schema`, a newer version of the
+    /// snapshot's that only adds object types, actions and default roles
+    /// (see [`Engine::upgrade_schema`]); any other change is refused with
+    /// [`LoadErrorKind::SchemaChange`] naming it. The snapshot is
+    /// validated, and its log checked, under the schema it was written
+    /// with.
+    #[must_use]
+    pub fn schema(mut self, schema: Schema) -> Loader {
+        self.schema = Some(schema);
         self
     }
 
@@ -477,7 +490,60 @@ impl Loader {
         if self.verify_log {
             verify_against_log(&engine, written)?;
         }
+        let mut engine = engine;
+        if let Some(schema) = &self.schema {
+            engine.upgrade_schema(schema.clone())?;
+        }
         Ok(engine)
+    }
+}
+
+impl Engine {
+    /// Moves the engine to `schema`, a newer version of its own that only
+    /// appends object types and actions and adds default roles: every
+    /// handle keeps its meaning, and organizations created from now on
+    /// get the new default roles (existing ones keep theirs). Replay a
+    /// log under the schema it was written with, then upgrade: a replay
+    /// under a schema with more default roles creates more roles and
+    /// gives later ones other handles.
+    ///
+    /// # Errors
+    ///
+    /// [`LoadErrorKind::SchemaChange`] naming the first change that is
+    /// not an addition (a removed, moved or changed type, action or
+    /// default role), or [`LoadErrorKind::Schema`] if `schema` is
+    /// invalid; the engine is then unchanged.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use accord::{Actor, Engine, LoadErrorKind, Schema, Threshold, Timestamp};
+    ///
+    /// let v1 = Schema::builder().object_type("site").build()?;
+    /// let v2 = Schema::builder()
+    ///     .object_type("site")
+    ///     .object_type("meter")
+    ///     .action("read_values", Threshold::Read)
+    ///     .build()?;
+    /// let mut engine = Engine::builder(v1.clone()).build()?;
+    /// engine.act(Actor::System, Timestamp::default()).create_org("Utility X")?;
+    /// engine.upgrade_schema(v2.clone())?;
+    /// assert!(engine.schema().object_type("meter").is_some());
+    /// // Back to v1 would remove `meter`: refused, naming it.
+    /// let err = engine.upgrade_schema(v1).unwrap_err();
+    /// assert!(matches!(err.kind(), LoadErrorKind::SchemaChange(_)));
+    /// assert_eq!(engine.schema(), &v2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn upgrade_schema(&mut self, schema: Schema) -> Result<()> {
+        schema
+            .validate()
+            .map_err(|e| LoadError::new(LoadErrorKind::Schema(e)))?;
+        if let Some(change) = self.schema.change_to(&schema) {
+            return Err(LoadError::new(LoadErrorKind::SchemaChange(change)));
+        }
+        self.schema = schema;
+        Ok(())
     }
 }
 

@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::SchemaError;
 use crate::id::{ActionId, Ident, Name, TypeId};
 
+mod evolve;
+pub use evolve::SchemaChange;
+
 /// Maximum number of actions a schema may declare (the engine keeps the
 /// actions a subject holds on an object in one 64-bit word).
 pub const MAX_ACTIONS: usize = 64;

@@ -19,6 +19,7 @@
 //! Random policies come from [`gen`], which is shared with the fuzz
 //! targets in `fuzz/`.
 
+mod evolve;
 mod features;
 mod gen;
 mod hostile;

@@ -157,6 +157,15 @@ impl<S: Store> DurableEngine<S> {
     /// from the engine `builder` makes, whose schema and config are
     /// written as its first checkpoint.
     ///
+    /// When `builder`'s schema is a newer version of the store's that
+    /// only adds object types, actions and default roles, the engine moves
+    /// to it ([`Engine::upgrade_schema`]) and a checkpoint records the
+    /// move. Upgrade every instance of a shared store together: an
+    /// instance still running the older schema must not follow events
+    /// written under the newer one (reopened, it is refused with
+    /// [`StoreError::Upgrade`], the newer schema being no addition to its
+    /// own).
+    ///
     /// # Errors
     ///
     /// A [`StoreError`]: the database's, or a checkpoint or event that
@@ -175,6 +184,7 @@ impl<S: Store> DurableEngine<S> {
         builder: Builder,
         options: Options,
     ) -> Result<Self, StoreError> {
+        let newer = builder.schema().cloned();
         let checkpoint = match store.latest_checkpoint()? {
             Some(checkpoint) => checkpoint,
             None => {
@@ -212,6 +222,19 @@ impl<S: Store> DurableEngine<S> {
         }
         let rows = store.events_from(checkpoint.seq)?;
         replay_rows(&mut engine, &rows)?;
+        // The events replay under the schema they were written with; then
+        // the engine moves to the application's, if that only adds to it,
+        // and a checkpoint records the move, so that later opens replay
+        // what follows under the new schema.
+        if let Some(schema) = newer.filter(|s| s != engine.schema()) {
+            engine.upgrade_schema(schema).map_err(StoreError::Upgrade)?;
+            let _ = engine.drain_events();
+            store.write_checkpoint(&Checkpoint {
+                seq: engine.next_event_seq(),
+                revision: engine.revision().get(),
+                snapshot: engine.to_json(),
+            })?;
+        }
         Ok(DurableEngine {
             shared: Shared::new(engine),
             store: Mutex::new(store),

@@ -99,6 +99,12 @@ pub enum StoreError {
         /// Why it was refused.
         source: accord::LoadError,
     },
+    /// The store's schema cannot move to the application's: the
+    /// application's does more than add object types, actions and
+    /// default roles (the [`accord::LoadErrorKind::SchemaChange`] names
+    /// the change).
+    #[error("the store's schema cannot move to this one: {0}")]
+    Upgrade(accord::LoadError),
     /// The store was written by a newer format, or is not an accord
     /// store.
     #[error("unsupported store format: {0}")]

@@ -206,3 +206,66 @@ fn a_file_that_is_not_a_database_is_refused() {
     let err = SqliteStore::open(&path).unwrap_err();
     assert!(matches!(err, StoreError::Database(_)), "{err}");
 }
+
+/// A store written under one schema opens under a newer one that only
+/// adds; a schema that removes something is refused, naming it.
+#[test]
+fn a_store_opens_under_a_schema_that_only_adds() {
+    use accord::{Schema, Threshold};
+    let v1 = || {
+        Schema::builder()
+            .object_type("site")
+            .action("read_values", Threshold::Read)
+            .build()
+            .unwrap()
+    };
+    let v2 = || {
+        Schema::builder()
+            .object_type("site")
+            .action("read_values", Threshold::Read)
+            .object_type("meter")
+            .build()
+            .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("policy.db");
+    let store = || SqliteStore::open(&path).unwrap();
+    let policy = DurableEngine::open(store(), Engine::builder(v1())).unwrap();
+    let org = policy
+        .act(Actor::System, t(), |sys| sys.create_org("Org"))
+        .unwrap()
+        .unwrap()
+        .value;
+    policy
+        .act(Actor::System, t(), |sys| {
+            sys.create_object(org, "site", "s1", &[])
+        })
+        .unwrap()
+        .unwrap();
+    drop(policy);
+    let upgraded =
+        DurableEngine::open(store(), Engine::builder(v2())).unwrap();
+    assert_eq!(upgraded.snapshot().schema(), &v2());
+    upgraded
+        .act(Actor::System, t(), |sys| {
+            sys.create_object(org, "meter", "m1", &[])
+        })
+        .unwrap()
+        .unwrap();
+    drop(upgraded);
+    // Reopened under v2 again: the upgrade's checkpoint holds.
+    let again = DurableEngine::open(store(), Engine::builder(v2())).unwrap();
+    assert_eq!(again.revision().get(), 3);
+    drop(again);
+    // Back to v1 would remove `meter`.
+    let err = DurableEngine::open(store(), Engine::builder(v1())).unwrap_err();
+    match &err {
+        StoreError::Upgrade(e) => assert_eq!(
+            e.kind(),
+            &accord::LoadErrorKind::SchemaChange(
+                accord::SchemaChange::TypeRemoved("meter".into())
+            )
+        ),
+        other => panic!("expected an upgrade error, got {other}"),
+    }
+}
