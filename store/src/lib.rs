@@ -11,7 +11,7 @@
 //!
 //! * [`SqliteStore`] (feature `sqlite`): one file, WAL mode, the embedded
 //!   default — `SqliteStore::open("policy.db")` creates or reopens it.
-//! * [`PgStore`] (feature `postgres`): a PostgreSQL database shared by
+//! * `PgStore` (feature `postgres`): a PostgreSQL database shared by
 //!   many application instances. Events are keyed by sequence number, so
 //!   of two writers racing for the same one exactly one commits and the
 //!   other gets [`StoreError::Conflict`], catches up and may retry;
