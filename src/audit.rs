@@ -32,6 +32,24 @@ impl Revision {
     /// The revision of an empty engine.
     pub const ZERO: Revision = Revision(0);
 
+    /// The revision numbered `n`: one that another instance of the same
+    /// store returned, or that a client kept (a consistency token), to
+    /// compare with an engine's own.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use accord::{presets, Revision};
+    ///
+    /// let engine = presets::arbiter().build()?;
+    /// assert!(engine.revision() < Revision::new(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub const fn new(n: u64) -> Revision {
+        Revision(n)
+    }
+
     /// The revision as a number.
     #[must_use]
     pub fn get(self) -> u64 {

@@ -1,0 +1,41 @@
+//! An HTTP service that authorizes requests against a durable policy.
+//!
+//! ```sh
+//! # one instance on a SQLite file
+//! cargo run -p accord-store --example service -- sqlite:policy.db 127.0.0.1:3000
+//! # two instances on one PostgreSQL database: each sees the other's writes
+//! cargo run -p accord-store --example service -- postgres://postgres@127.0.0.1/test 127.0.0.1:3001
+//! cargo run -p accord-store --example service -- postgres://postgres@127.0.0.1/test 127.0.0.1:3002
+//! curl -X POST localhost:3001/orgs -H 'content-type: application/json' -d '{"name":"Utility X"}'
+//! curl 'localhost:3002/check?subject=anonymous&action=read&object=sites:plant' \
+//!     -H 'x-accord-at-least: 1'
+//! ```
+//!
+//! See `app.rs` for the routes. Checks run on the async tasks (the
+//! engine's `check` never waits for a write); writes run on tokio's
+//! blocking threads, since a commit waits for the disk or the database.
+
+mod app;
+
+use std::sync::Arc;
+
+use accord::presets;
+use accord_store::{DurableEngine, SqliteStore};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let store = args.next().unwrap_or_else(|| "sqlite:policy.db".into());
+    let listen = args.next().unwrap_or_else(|| "127.0.0.1:3000".into());
+    let router = if let Some(path) = store.strip_prefix("sqlite:") {
+        let policy =
+            DurableEngine::open(SqliteStore::open(path)?, presets::arbiter())?;
+        app::router(Arc::new(policy))
+    } else {
+        return Err(format!("unsupported store `{store}`").into());
+    };
+    let listener = tokio::net::TcpListener::bind(&listen).await?;
+    println!("listening on {listen}, policy in {store}");
+    axum::serve(listener, router).await?;
+    Ok(())
+}
