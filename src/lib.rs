@@ -210,6 +210,7 @@ mod persist;
 pub mod presets;
 mod query;
 pub mod schema;
+mod serde_util;
 mod set;
 mod share;
 mod shared;
