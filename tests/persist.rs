@@ -10,7 +10,9 @@
 //!   each asserting the exact [`accord::LoadErrorKind`] (and path); replay
 //!   refuses logs with gaps, reordered and tampered events; limits are
 //!   enforced both when mutating and when loading; the committed fuzz
-//!   crashers of `fuzz/regressions/` load without panicking.
+//!   crashers of `fuzz/regressions/` load without panicking; bincode
+//!   snapshots with a huge length prefix are refused, from a slice and
+//!   from a reader with a byte limit.
 //!
 //! Random policies come from [`gen`], which is shared with the fuzz
 //! targets in `fuzz/`.
