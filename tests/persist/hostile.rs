@@ -180,6 +180,12 @@ fn bless() {
         let t = Timestamp::from_unix_millis(1);
         drained.act(Actor::System, t).create_org("Drained").unwrap();
         std::fs::write(d.join("drained.json"), drained.to_json()).unwrap();
+        if target == "load" {
+            // `load` reads bincode too.
+            let bin = |e: &Engine| bincode::serialize(e).unwrap();
+            std::fs::write(d.join("base.bincode"), bin(&engine)).unwrap();
+            std::fs::write(d.join("drained.bincode"), bin(&drained)).unwrap();
+        }
         for (i, s) in seeds.iter().enumerate() {
             let e = gen::build(Mode::Everything, s);
             std::fs::write(d.join(format!("gen{i}.json")), e.to_json())
@@ -674,7 +680,8 @@ fn limit_share_depth_at_load() {
 /// targets (and their seeds) as an ordinary test: loading never panics,
 /// and whatever loads saves and loads again unchanged, with the same
 /// decisions. As in the `roundtrip` target, its inputs that are not a
-/// JSON object are decoded into a random policy ([`gen::build`]).
+/// JSON object are decoded into a random policy ([`gen::build`]); as in
+/// the `load` target, its other inputs are read as bincode.
 ///
 /// Committed crashers and their root causes:
 /// * `fuzz/regressions/roundtrip/unlink-leaves-override`: a share with
@@ -703,7 +710,16 @@ fn fuzz_regressions_and_seeds_replay() {
             } else if sub.ends_with("roundtrip") {
                 gen::build(Mode::Everything, &bytes)
             } else {
-                continue;
+                // The `load` target reads bincode as well.
+                let (sliced, streamed) = load_binary(&bytes);
+                assert_eq!(
+                    sliced.is_ok(),
+                    streamed.is_ok(),
+                    "{}",
+                    path.display()
+                );
+                let Ok(engine) = sliced else { continue };
+                engine
             };
             let json = engine.to_json();
             let again = Engine::from_json(&json)
