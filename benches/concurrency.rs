@@ -53,6 +53,7 @@ use accord::{
     presets, ActionId, Actor, Decision, Engine, ObjectId, RoleId, Shared,
     Subject, Timestamp, UserId,
 };
+use bincode::Options;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
@@ -375,11 +376,19 @@ fn main() -> Result<()> {
     let snapshot = std::env::var_os("ACCORD_SNAPSHOT").map(PathBuf::from);
     if let Some(path) = snapshot.as_ref().filter(|p| p.exists()) {
         let t = Instant::now();
-        let file = std::io::BufReader::new(std::fs::File::open(path)?);
+        let file = std::fs::File::open(path)?;
+        let limit = file.metadata()?.len();
+        let file = std::io::BufReader::new(file);
         let engine: Engine = if is_json(path) {
             Engine::read_json(file)?
         } else {
-            bincode::deserialize_from(file)?
+            // What `bincode::serialize_into` writes, read no further
+            // than the file's length (see the crate docs).
+            bincode::DefaultOptions::new()
+                .with_fixint_encoding()
+                .allow_trailing_bytes()
+                .with_limit(limit)
+                .deserialize_from(file)?
         };
         println!(
             "loaded {} users, {} objects from {} in {:.2?}; {}",

@@ -103,6 +103,51 @@ its text in memory (slower than from a string, which parses from one
 buffer). The audit log's applied events, replayed in order on an empty
 engine with the same schema, reproduce the same state.
 
+Loading does not trust the lengths a snapshot claims: no collection
+reserves more than 1 MiB ahead of the elements that actually arrive, so
+an edited length prefix in a binary snapshot makes a load reserve a few
+MiB at most, and is refused when the data runs out. JSON states no
+lengths at all. A binary format may still allocate on its own before
+the engine sees a value: bincode 1, reading from an [`std::io::Read`],
+allocates the length a string claims before reading it, and when that
+allocation fails the process aborts. Give it a byte limit, which it
+checks before allocating, and the encoding `bincode::serialize` writes
+(fixed-width integers, trailing bytes allowed; `DefaultOptions` alone
+reads varints):
+
+```
+use std::error::Error;
+use std::io::BufReader;
+use std::path::Path;
+
+use accord::Engine;
+use bincode::Options;
+
+/// Loads a snapshot that `bincode::serialize_into` wrote to `path`.
+fn load(path: &Path) -> Result<Engine, Box<dyn Error>> {
+    let file = std::fs::File::open(path)?;
+    let limit = file.metadata()?.len();
+    let engine = bincode::DefaultOptions::new()
+        .with_fixint_encoding()
+        .allow_trailing_bytes()
+        .with_limit(limit)
+        .deserialize_from(BufReader::new(file))?;
+    Ok(engine)
+}
+# let engine = accord::presets::arbiter().build()?;
+# let name = format!("accord-doc-{}.bin", std::process::id());
+# let path = std::env::temp_dir().join(name);
+# bincode::serialize_into(std::fs::File::create(&path)?, &engine)?;
+# let loaded = load(&path);
+# std::fs::remove_file(&path)?;
+# assert_eq!(loaded?.to_json(), engine.to_json());
+# Ok::<(), Box<dyn std::error::Error>>(())
+```
+
+From a byte slice (`bincode::deserialize`), bincode refuses a length
+beyond the slice before allocating, so the slice is the limit. Another
+binary format read from a stream needs its own limit.
+
 An application that keeps its audit log elsewhere moves the events out
 with [`Engine::drain_events`] (say, after each batch of mutations); the
 engine then holds only the events since the last drain, the hash chain
@@ -218,6 +263,7 @@ mod persist;
 pub mod presets;
 mod query;
 pub mod schema;
+mod serde_util;
 mod set;
 mod share;
 mod shared;

@@ -233,6 +233,7 @@ struct ObjectRecord {
     org: OrgId,
     key: Name,
     kind: ObjectKind,
+    #[serde(deserialize_with = "crate::serde_util::small_vec::deserialize")]
     parents: SmallVec<[ObjectId; 2]>,
 }
 
@@ -853,8 +854,10 @@ pub(crate) struct Model {
     pub(crate) shares: Arena<Share>,
     pub(crate) tokens: Arena<Token>,
     /// Connections between organizations, keyed by the unordered pair.
+    #[serde(deserialize_with = "crate::serde_util::index_map")]
     pub(crate) connections: IndexMap<u64, Connection>,
     /// Pending ownership transfers: root object to recipient organization.
+    #[serde(deserialize_with = "crate::serde_util::index_map")]
     pub(crate) transfers: IndexMap<ObjectId, OrgId>,
     #[serde(skip)]
     pub(crate) share_keys: HashMap<(ObjectId, Grantee), ShareId, KeyBuild>,

@@ -142,6 +142,12 @@ impl Serialize for Engine {
     }
 }
 
+/// Reads a snapshot in any serde format and validates it, as
+/// [`Engine::from_json`] does. No collection reserves more than 1 MiB
+/// ahead of its elements, whatever length the input claims; a format's
+/// own allocations are the format's to bound: load untrusted bincode
+/// from a reader with a byte limit (see the crate docs,
+/// [Serialization](crate#serialization)).
 impl<'de> Deserialize<'de> for Engine {
     /// Deserializes and validates a snapshot; see [`Engine::from_json`].
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -252,6 +258,11 @@ impl Engine {
     /// a string, without holding the text in memory: a large policy
     /// loads from a file with the engine's own size as its peak. Buffer
     /// the reader (a [`std::io::BufReader`] around a file).
+    ///
+    /// Safe on untrusted input: JSON claims no lengths, so what a load
+    /// allocates follows the bytes read. A binary format read from a
+    /// stream needs a byte limit; see
+    /// [Serialization](crate#serialization) in the crate docs.
     ///
     /// # Errors
     ///

@@ -199,8 +199,10 @@ pub struct Share {
     pub(crate) root: ObjectId,
     pub(crate) grantee: Grantee,
     pub(crate) kind: ShareKind,
+    #[serde(with = "crate::serde_util::small_vec")]
     pub(crate) levels: SmallVec<[(TypeId, Level); 4]>,
     /// Sorted by object.
+    #[serde(with = "crate::serde_util::small_vec")]
     pub(crate) overrides: SmallVec<[(ObjectId, Level); 4]>,
     pub(crate) share_forward: bool,
     pub(crate) grantor: Grantor,

@@ -1,4 +1,5 @@
-//! `check` allocates nothing.
+//! `check` allocates nothing, and a tampered binary snapshot cannot make
+//! a load request much memory.
 //!
 //! A counting global allocator (`stats_alloc`) wraps the system
 //! allocator. Policies of
@@ -6,6 +7,9 @@
 //! share chains with per-type and per-object levels, organization and
 //! public shares, public projects, API tokens), then every subject ×
 //! action × object query, plus unknown ids, is checked while counting.
+//! Then each policy's bincode snapshot is loaded with every word that
+//! may be a length prefix set to a huge value, counting the bytes each
+//! load requests (a request that fails counts too).
 //! The binary runs without the test harness, on one thread, so nothing
 //! else allocates while counting is on.
 
@@ -16,6 +20,7 @@ use accord::{
     presets, ActionId, Actor, Decision, Downstream, Engine, Grantee, Level,
     ObjectId, ShareSpec, Subject, Timestamp,
 };
+use bincode::Options;
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 
 #[global_allocator]
@@ -197,6 +202,57 @@ fn project_portal() -> Result<Engine> {
     Ok(e)
 }
 
+/// The bytes requested while loading the binary snapshot `bytes`: the
+/// more of a load from the slice and one streamed from a reader, limited
+/// to the snapshot's length (with the options that read what
+/// `bincode::serialize` writes).
+fn requested(bytes: &[u8]) -> usize {
+    let limited = bincode::DefaultOptions::new()
+        .with_fixint_encoding()
+        .allow_trailing_bytes()
+        .with_limit(bytes.len() as u64);
+    // Requests count whether or not they succeed, so the counter may
+    // wrap around between loads (not within one): it is read modulo
+    // 2^64, not through `Region::change`, which would overflow.
+    let counted = || GLOBAL.stats().bytes_allocated;
+    let start = counted();
+    let sliced = bincode::deserialize::<Engine>(bytes);
+    let from_slice = counted().wrapping_sub(start);
+    drop(sliced);
+    let start = counted();
+    let streamed = limited.deserialize_from::<_, Engine>(bytes);
+    let from_reader = counted().wrapping_sub(start);
+    drop(streamed);
+    from_slice.max(from_reader)
+}
+
+/// The bytes a load of `e`'s binary snapshot requests, and the most one
+/// load requests when a word of the snapshot that may be a length prefix
+/// (a little-endian `u64` no larger than the bytes after it, as every
+/// length is) is set to 2^40 or 2^60.
+fn tampered_loads(e: &Engine) -> Result<(usize, usize)> {
+    let bytes = bincode::serialize(e)?;
+    let intact = requested(&bytes);
+    let mut worst = 0;
+    for i in 0..bytes.len().saturating_sub(7) {
+        let word: [u8; 8] = bytes[i..i + 8].try_into()?;
+        if u64::from_le_bytes(word) > (bytes.len() - i - 8) as u64 {
+            continue;
+        }
+        for huge in [1u64 << 40, 1 << 60] {
+            let mut edited = bytes.clone();
+            edited[i..i + 8].copy_from_slice(&huge.to_le_bytes());
+            worst = worst.max(requested(&edited));
+        }
+    }
+    Ok((intact, worst))
+}
+
+/// The most a tampered load may request: the snapshot's records, and a
+/// collection in progress within another, each reserving at most 1 MiB
+/// ahead of its elements.
+const MAX_TAMPERED_REQUEST: usize = 4 << 20;
+
 fn main() -> Result<()> {
     let mut engines = vec![("arbiter", arbiter()?)];
     for policy in [Downstream::Keep, Downstream::Cascade, Downstream::Restrict]
@@ -215,13 +271,29 @@ fn main() -> Result<()> {
         );
         failed |= allocations != 0;
     }
+    // One policy of each preset (the portfolios differ in a setting).
+    let mut seen = Vec::new();
+    for (name, e) in &engines {
+        if seen.contains(name) {
+            continue;
+        }
+        seen.push(*name);
+        let (intact, worst) = tampered_loads(e)?;
+        println!(
+            "{name}: a binary load requests {intact} bytes, a tampered \
+             one at most {worst}"
+        );
+        failed |= worst > MAX_TAMPERED_REQUEST;
+    }
     // The counter works: an allocation while counting is seen.
     let region = Region::new(GLOBAL);
     let v: Vec<u64> = std::hint::black_box(vec![1, 2, 3]);
     assert!(region.change().allocations >= 1, "counter is dead");
     drop(v);
     if failed {
-        return Err("`check` allocated".into());
+        return Err("`check` allocated, or a tampered load requested \
+                    too much"
+            .into());
     }
     Ok(())
 }

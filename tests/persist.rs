@@ -11,7 +11,9 @@
 //!   refuses logs with gaps, reordered and tampered events; limits are
 //!   enforced both when mutating and when loading; the committed fuzz
 //!   crashers of `fuzz/regressions/` load without panicking; a snapshot
-//!   cannot raise its own limits.
+//!   cannot raise its own limits; bincode snapshots with a huge length
+//!   prefix are refused, from a slice and from a reader with a byte
+//!   limit.
 //! * [`keyed`]: a keyed audit chain and sealed snapshots refuse every
 //!   forgery of the log and the state; `Loader::verify_log` refuses a
 //!   state that its unkeyed log does not replay to.

@@ -1,7 +1,8 @@
 //! Hostile snapshots and logs: each committed sample of
 //! `tests/data/hostile/` is refused with its exact error; replay refuses
 //! damaged logs; limits hold at mutation and at load time; committed fuzz
-//! crashers load without panicking.
+//! crashers load without panicking; binary (bincode) snapshots with a
+//! length prefix set to a huge value are refused, without aborting.
 //!
 //! The samples are made from [`base_engine`] by the recipes in
 //! [`samples`]; `hostile_samples_match_their_recipes` fails when a
@@ -199,6 +200,12 @@ fn bless() {
         let t = Timestamp::from_unix_millis(1);
         drained.act(Actor::System, t).create_org("Drained").unwrap();
         std::fs::write(d.join("drained.json"), drained.to_json()).unwrap();
+        if target == "load" {
+            // `load` reads bincode too.
+            let bin = |e: &Engine| bincode::serialize(e).unwrap();
+            std::fs::write(d.join("base.bincode"), bin(&engine)).unwrap();
+            std::fs::write(d.join("drained.bincode"), bin(&drained)).unwrap();
+        }
         for (i, s) in seeds.iter().enumerate() {
             let e = gen::build(Mode::Everything, s);
             std::fs::write(d.join(format!("gen{i}.json")), e.to_json())
@@ -787,7 +794,8 @@ fn many_wide_objects_are_refused_under_the_loaders_limits() {
 /// targets (and their seeds) as an ordinary test: loading never panics,
 /// and whatever loads saves and loads again unchanged, with the same
 /// decisions. As in the `roundtrip` target, its inputs that are not a
-/// JSON object are decoded into a random policy ([`gen::build`]).
+/// JSON object are decoded into a random policy ([`gen::build`]); as in
+/// the `load` target, its other inputs are read as bincode.
 ///
 /// Committed crashers and their root causes:
 /// * `fuzz/regressions/roundtrip/unlink-leaves-override`: a share with
@@ -816,7 +824,16 @@ fn fuzz_regressions_and_seeds_replay() {
             } else if sub.ends_with("roundtrip") {
                 gen::build(Mode::Everything, &bytes)
             } else {
-                continue;
+                // The `load` target reads bincode as well.
+                let (sliced, streamed) = load_binary(&bytes);
+                assert_eq!(
+                    sliced.is_ok(),
+                    streamed.is_ok(),
+                    "{}",
+                    path.display()
+                );
+                let Ok(engine) = sliced else { continue };
+                engine
             };
             let json = engine.to_json();
             let again = Engine::from_json(&json)
@@ -948,4 +965,104 @@ fn a_policy_object_has_no_parents() {
         json!([b.site.as_u32()]);
     let err = Engine::from_json(&text(&v)).map(|_| ()).unwrap_err();
     assert_syntax(err.kind(), "object has no parents");
+}
+
+// ----- binary snapshots -----------------------------------------------
+
+/// The bincode configuration that reads what `bincode::serialize` writes
+/// (fixed-width integers, trailing bytes allowed; `DefaultOptions` alone
+/// reads varints), refusing to read more than `limit` bytes. The limit is
+/// checked before bincode allocates a string of the length the input
+/// claims, which it otherwise does before reading from an `io::Read`.
+fn bincode_with_limit(limit: u64) -> impl bincode::Options {
+    use bincode::Options;
+    bincode::DefaultOptions::new()
+        .with_fixint_encoding()
+        .allow_trailing_bytes()
+        .with_limit(limit)
+}
+
+/// Loads a binary snapshot from the slice, and streamed from a reader
+/// with its length as the limit.
+fn load_binary(
+    bytes: &[u8],
+) -> (bincode::Result<Engine>, bincode::Result<Engine>) {
+    use bincode::Options;
+    let sliced = bincode::deserialize::<Engine>(bytes);
+    let limit = bincode_with_limit(bytes.len() as u64);
+    (sliced, limit.deserialize_from(bytes))
+}
+
+/// The offsets of the 8-byte words of `bytes` that may be a length
+/// prefix. bincode writes the length of each sequence, map and string as
+/// a little-endian `u64` before its elements, each of which takes at
+/// least a byte, so a length is never more than the bytes after it.
+/// Every length prefix is among these, and some other integers.
+fn length_candidates(bytes: &[u8]) -> Vec<usize> {
+    (0..bytes.len().saturating_sub(7))
+        .filter(|&i| {
+            let word: [u8; 8] = bytes[i..i + 8].try_into().unwrap();
+            u64::from_le_bytes(word) <= (bytes.len() - i - 8) as u64
+        })
+        .collect()
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack.windows(needle.len()).position(|w| w == needle).unwrap()
+}
+
+#[test]
+fn binary_snapshots_load_with_the_documented_options() {
+    use bincode::Options;
+    let (engine, _) = base_engine();
+    let bytes = bincode::serialize(&engine).unwrap();
+    let (sliced, streamed) = load_binary(&bytes);
+    assert_eq!(sliced.unwrap().to_json(), engine.to_json());
+    assert_eq!(streamed.unwrap().to_json(), engine.to_json());
+    // The limit counts every byte read: one byte fewer is refused.
+    let short = bincode_with_limit(bytes.len() as u64 - 1)
+        .deserialize_from::<_, Engine>(&bytes[..]);
+    assert!(matches!(*short.unwrap_err(), bincode::ErrorKind::SizeLimit));
+    // Without the encoding options, the snapshot does not read.
+    let varint = bincode::DefaultOptions::new().with_limit(bytes.len() as u64);
+    assert!(varint.deserialize::<Engine>(&bytes).is_err());
+}
+
+/// Every word of a binary snapshot that may be a length prefix, set to
+/// 2^40 and to 2^60, loads from a slice as it loads streamed with a
+/// limit, and never into a collection of the length claimed. Nothing
+/// aborts on the allocation such a length asks for (the test binary
+/// would die). The few edits that load landed on a flag or an integer
+/// free to take the value written; `tests/alloc.rs` bounds the memory
+/// the refused loads request.
+#[test]
+fn binary_snapshots_with_huge_lengths_are_refused() {
+    let (engine, _) = base_engine();
+    let bytes = bincode::serialize(&engine).unwrap();
+    let candidates = length_candidates(&bytes);
+    // Among them: the length of a string.
+    let key = find(&bytes, b"plant-x");
+    assert!(candidates.contains(&(key - 8)));
+    for &i in &candidates {
+        for huge in [1u64 << 40, 1 << 60] {
+            let mut edited = bytes.clone();
+            edited[i..i + 8].copy_from_slice(&huge.to_le_bytes());
+            let (sliced, streamed) = load_binary(&edited);
+            let what = format!("word at {i} set to {huge}");
+            assert_eq!(sliced.is_ok(), streamed.is_ok(), "{what}");
+            // An edit may land on an integer, a flag or a tag that is
+            // free to take the value written; then the engine writes
+            // the edited snapshot back as it is, with the huge value,
+            // which cannot be a length (the snapshot is much shorter) —
+            // or, for one of the config's limits, which loading replaces
+            // by the loader's own, as it was before the edit.
+            if let Ok(loaded) = sliced {
+                let again = bincode::serialize(&loaded).unwrap();
+                assert!(
+                    again == edited || again == bytes,
+                    "{what} loaded as another"
+                );
+            }
+        }
+    }
 }
