@@ -214,6 +214,7 @@ mod set;
 mod share;
 mod shared;
 mod stored_name;
+mod text;
 mod token;
 
 pub use crate::audit::{Actor, Event, Outcome, Revision, Timestamp};

@@ -835,3 +835,47 @@ fn a_policy_object_has_no_parents() {
     let err = Engine::from_json(&text(&v)).map(|_| ()).unwrap_err();
     assert_syntax(err.kind(), "object has no parents");
 }
+
+// ----- hostile text ---------------------------------------------------
+
+/// `v` as text, loaded; the error's kind.
+fn load_value_err(v: &Value) -> LoadErrorKind {
+    match Engine::from_json(&text(v)) {
+        Ok(_) => panic!("loaded"),
+        Err(e) => e.kind().clone(),
+    }
+}
+
+/// Every name a snapshot holds is validated as it is read, with the rule
+/// the mutations apply (`Name::new`): organization, role and permission
+/// names, object keys and e-mails with bidi overrides, zero-width or
+/// look-alike characters are refused, naming the rule broken.
+#[test]
+fn hostile_names_are_refused_on_load() {
+    let (base, b) = base_value();
+    let site = b.site.as_usize();
+    let fields = [
+        "/model/orgs/0/name".to_owned(),
+        "/model/roles/0/name".to_owned(),
+        "/model/permissions/0/name".to_owned(),
+        format!("/model/objects/{site}/key"),
+    ];
+    for (name, reason) in super::text::HOSTILE_NAMES {
+        for field in &fields {
+            let mut v = base.clone();
+            *at(&mut v, field) = json!(name);
+            let kind = load_value_err(&v);
+            assert_syntax(&kind, reason);
+            assert!(!kind.to_string().contains(char::is_control), "{kind}");
+        }
+    }
+    for (email, reason) in [
+        ("ann\u{202e}@a.example", "bidirectional control"),
+        ("\u{430}nn@a.example", "look-alike letters"),
+        ("\u{ff41}nn@a.example", "NFKC"),
+    ] {
+        let mut v = base.clone();
+        *at(&mut v, "/model/users/0/email") = json!(email);
+        assert_syntax(&load_value_err(&v), reason);
+    }
+}

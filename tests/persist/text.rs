@@ -1,0 +1,111 @@
+//! Hostile text through the mutation API: names with invisible, bidi or
+//! look-alike characters are refused with a typed error and change
+//! nothing but the audit log (the load-time side of each rule is in
+//! [`super::hostile`]).
+
+use accord::{
+    Actor, Builder, Engine, ErrorKind, MutationError, Mutator, Outcome,
+    Receipt, Schema, Timestamp,
+};
+use serde_json::Value;
+
+const T: Timestamp = Timestamp::from_unix_millis(1_700_000_000_000);
+
+/// The policy: the snapshot without its audit log.
+fn policy(e: &Engine) -> Value {
+    let mut v: Value = serde_json::from_str(&e.to_json()).unwrap();
+    let o = v.as_object_mut().unwrap();
+    o.remove("events");
+    o.remove("log_base");
+    v
+}
+
+/// Asserts the mutation is refused, changing nothing but one refused
+/// event, and returns the error.
+fn refused<R>(
+    e: &mut Engine,
+    f: impl FnOnce(&mut Mutator<'_>) -> Result<Receipt<R>, MutationError>,
+) -> MutationError {
+    let (before, events, state) = (e.revision(), e.events().len(), policy(e));
+    let Err(err) = f(&mut e.act(Actor::System, T)) else {
+        panic!("the mutation was applied");
+    };
+    assert_eq!(e.revision(), before);
+    assert_eq!(e.events().len(), events + 1, "the refusal is logged");
+    let last = e.events().last().unwrap();
+    assert!(
+        matches!(&last.outcome, Outcome::Refused(r) if r.code == err.code())
+    );
+    assert!(policy(e) == state, "a refusal changed the policy: {err}");
+    assert!(e.index_is_consistent());
+    err
+}
+
+/// Asserts a name error whose message contains `reason`.
+fn assert_name(err: &MutationError, reason: &str) {
+    assert!(matches!(err.kind(), ErrorKind::Name(_)), "{err:?}");
+    assert!(err.to_string().contains(reason), "{err}");
+    assert!(!err.to_string().contains(char::is_control), "{err}");
+}
+
+fn schema() -> Schema {
+    Schema::builder().object_type("site").build().unwrap()
+}
+
+/// One organization `Org A` with a role `Role`, a user and nothing else.
+fn small() -> Engine {
+    let mut e = Builder::new(schema()).build().unwrap();
+    let mut sys = e.act(Actor::System, T);
+    let org = sys.create_org("Org A").unwrap().value;
+    sys.create_role(org, "Role", "").unwrap();
+    sys.create_user(org, "ann@a.example").unwrap();
+    e
+}
+
+/// Hostile names and the reason each is refused for.
+pub(super) const HOSTILE_NAMES: [(&str, &str); 10] = [
+    ("Org\u{202e}A", "bidirectional control"),
+    ("Org\u{2067}A\u{2069}", "bidirectional control"),
+    ("Org\u{200b}A", "invisible formatting"),
+    ("\u{feff}Org A", "invisible formatting"),
+    ("Org A\u{fe0f}", "invisible character"),
+    ("Org\0A", "control character"),
+    ("\u{ff2f}rg A", "NFKC"),
+    ("Org \u{410}", "look-alike letters"),
+    ("Org\u{a0}A", "white space other than a plain space"),
+    ("Org  A", "two spaces in a row"),
+];
+
+#[test]
+fn hostile_names_are_refused_by_every_mutation() {
+    let mut e = small();
+    let org = e.org_by_name("Org A").unwrap();
+    let user = e.user_by_email("ann@a.example").unwrap();
+    for (name, reason) in HOSTILE_NAMES {
+        let err = refused(&mut e, |m| m.create_org(name));
+        assert_name(&err, reason);
+        let err = refused(&mut e, |m| m.create_role(org, name, ""));
+        assert_name(&err, reason);
+        let err = refused(&mut e, |m| {
+            m.create_permission_all(org, name, "read", "site")
+        });
+        assert_name(&err, reason);
+        let err = refused(&mut e, |m| m.create_object(org, "site", name, &[]));
+        assert_name(&err, reason);
+        let err = refused(&mut e, |m| m.issue_token(user, None, name, None));
+        assert_name(&err, reason);
+        if !name.contains(' ') {
+            let email = format!("{name}@a.example");
+            let err = refused(&mut e, |m| m.create_user(org, &email));
+            assert_name(&err, reason);
+        }
+    }
+    for (email, reason) in [
+        ("\u{430}nn@a.example", "look-alike letters"),
+        ("\u{ff41}nn@a.example", "NFKC"),
+        ("ann@a.exampl\u{435}", "look-alike letters"),
+    ] {
+        let err = refused(&mut e, |m| m.create_user(org, email));
+        assert_name(&err, reason);
+    }
+}
