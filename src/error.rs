@@ -254,6 +254,18 @@ pub enum ErrorKind {
         /// Its name.
         name: String,
     },
+    /// A name looks like an existing one: both have the same confusable
+    /// skeleton (UTS #39), as `Team 1` and `Team l` do. Organization
+    /// names are compared so.
+    #[error("{what} `{name}` looks like existing `{existing}`")]
+    Confusable {
+        /// The kind of record.
+        what: &'static str,
+        /// The name given.
+        name: String,
+        /// The existing record's name.
+        existing: String,
+    },
     /// A role with administrative permissions cannot reach a user of
     /// another organization.
     #[error(
@@ -392,6 +404,7 @@ impl ErrorKind {
             ErrorKind::Denied { .. } => "denied",
             ErrorKind::NotFound { .. } => "not_found",
             ErrorKind::Duplicate { .. } => "duplicate",
+            ErrorKind::Confusable { .. } => "confusable",
             ErrorKind::AdministrativeRoleOutside { .. } => {
                 "administrative_role_outside"
             }

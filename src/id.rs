@@ -200,7 +200,8 @@ pub const MAX_IDENT_LEN: usize = 64;
 ///
 /// A name breaking a rule is refused, never silently normalized, so the
 /// engine stores exactly the string it was given. The same rule applies
-/// when a snapshot is loaded.
+/// when a snapshot is loaded. Organization names are moreover unique by
+/// their confusable skeleton (`Team 1` and `Team l` cannot both exist).
 ///
 /// # Example
 ///

@@ -436,11 +436,19 @@ fn validate_and_link(
     // e-mails, role names and shares below) is built as its uniqueness
     // is checked.
     let mut org_names = HashMap::with_capacity(m.orgs.iter::<OrgId>().count());
+    let mut org_skeletons = HashMap::with_capacity(org_names.capacity());
     for (id, o) in m.orgs.iter::<OrgId>() {
         if !insert_new(&mut org_names, o.name.clone(), id) {
             return Err(bad(
                 format!("model.orgs[{}].name", id.as_usize()),
                 "duplicate name",
+            ));
+        }
+        let skeleton = crate::text::skeleton(o.name.as_str());
+        if !insert_new(&mut org_skeletons, skeleton, id) {
+            return Err(bad(
+                format!("model.orgs[{}].name", id.as_usize()),
+                "looks like another organization's name",
             ));
         }
     }
@@ -880,6 +888,7 @@ fn validate_and_link(
         }
     }
     m.org_names = org_names;
+    m.org_skeletons = org_skeletons;
     m.object_keys = keys;
     m.emails = emails;
     m.role_names = role_names;

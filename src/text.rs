@@ -91,6 +91,13 @@ pub(crate) fn validate_name(
     Ok(())
 }
 
+/// The confusable skeleton of `name` (UTS #39): two names with the same
+/// skeleton look alike (`Team 1`, `Team l` and `Team I`; `Modern` and
+/// `Modem`).
+pub(crate) fn skeleton(name: &str) -> Box<str> {
+    unicode_security::skeleton(name).collect::<String>().into_boxed_str()
+}
+
 /// Rule 2 and the first part of rule 3: every character is allowed.
 fn check_chars(what: &'static str, s: &str) -> Result<(), NameError> {
     match s.chars().find_map(char_problem) {
@@ -274,5 +281,14 @@ mod tests {
         for c in ['a', ' ', '\u{301}', '東', '\u{1f511}'] {
             assert!(!is_default_ignorable(c), "{c:?}");
         }
+    }
+
+    #[test]
+    fn skeletons_equate_look_alikes() {
+        assert_eq!(skeleton("Team 1"), skeleton("Team l"));
+        assert_eq!(skeleton("Team I"), skeleton("Team l"));
+        assert_eq!(skeleton("Modem"), skeleton("Modern"));
+        assert_ne!(skeleton("Org A"), skeleton("Org B"));
+        assert_ne!(skeleton("ACME"), skeleton("acme"));
     }
 }

@@ -521,7 +521,8 @@ impl Mutator<'_> {
     /// # Errors
     ///
     /// Refused if the actor is not a platform administrator, the name is
-    /// invalid or taken.
+    /// invalid (see [`Name`](crate::Name)) or taken, or it looks like an
+    /// existing organization's name ([`ErrorKind::Confusable`]).
     pub fn create_org(
         &mut self,
         name: &str,

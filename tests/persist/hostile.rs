@@ -879,3 +879,25 @@ fn hostile_names_are_refused_on_load() {
         assert_syntax(&load_value_err(&v), reason);
     }
 }
+
+/// Two organizations whose names look alike (same confusable skeleton)
+/// are refused, as `create_org` refuses the second.
+#[test]
+fn hostile_confusable_organization_names() {
+    let (base, _) = base_value();
+    for (second, loads) in
+        [("0rg A", false), ("Org A", false), ("ORG A", true)]
+    {
+        let mut v = base.clone();
+        *at(&mut v, "/model/orgs/1/name") = json!(second);
+        match Engine::from_json(&text(&v)) {
+            Ok(_) => assert!(loads, "{second} loaded"),
+            Err(e) => {
+                assert!(!loads, "{second}: {e}");
+                let reason =
+                    if second == "Org A" { "duplicate" } else { "looks like" };
+                assert_invalid(e.kind(), "model.orgs[1].name", reason);
+            }
+        }
+    }
+}

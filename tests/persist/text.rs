@@ -1,6 +1,6 @@
 //! Hostile text through the mutation API: names with invisible, bidi or
-//! look-alike characters are refused with a typed error and change
-//! nothing but the audit log (the load-time side of each rule is in
+//! look-alike characters and confusable organization names are refused
+//! with a typed error and change nothing but the audit log (the load-time side of each rule is in
 //! [`super::hostile`]).
 
 use accord::{
@@ -108,4 +108,33 @@ fn hostile_names_are_refused_by_every_mutation() {
         let err = refused(&mut e, |m| m.create_user(org, email));
         assert_name(&err, reason);
     }
+}
+
+#[test]
+fn organization_names_are_unique_by_their_skeleton() {
+    let mut e = small();
+    let mut sys = e.act(Actor::System, T);
+    let team = sys.create_org("Team 1").unwrap().value;
+    sys.create_org("Modern").unwrap();
+    for (name, existing) in
+        [("Team l", "Team 1"), ("Team I", "Team 1"), ("Modem", "Modern")]
+    {
+        let err = refused(&mut e, |m| m.create_org(name));
+        assert_eq!(err.code(), "confusable", "{err}");
+        assert_eq!(
+            err.to_string(),
+            format!("organization `{name}` looks like existing `{existing}`")
+        );
+    }
+    // Names that only look alike when folded stay apart, and a deleted
+    // organization's skeleton is free again.
+    let mut sys = e.act(Actor::System, T);
+    sys.create_org("ORG A").unwrap();
+    sys.delete_org(team).unwrap();
+    sys.create_org("Team l").unwrap();
+    let loaded = Engine::from_json(&e.to_json()).unwrap();
+    assert_eq!(loaded.to_json(), e.to_json());
+    let mut loaded = loaded;
+    let err = refused(&mut loaded, |m| m.create_org("Team 1"));
+    assert_eq!(err.code(), "confusable");
 }
