@@ -240,6 +240,7 @@ pub use crate::share::{
     Grantee, Grantor, Share, ShareKind, ShareSpec, ShareStatus,
 };
 pub use crate::shared::{Reader, Shared};
+pub use crate::text::MAX_DESCRIPTION_LEN;
 pub use crate::token::{Secret, Token};
 
 #[cfg(doctest)]

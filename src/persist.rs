@@ -683,6 +683,9 @@ fn validate_and_link(
         if !role_names.insert_new(roles, id) {
             return Err(bad(path(), "duplicate name in its organization"));
         }
+        crate::text::validate_description(&r.description).map_err(|e| {
+            bad(format!("{}.description", path()), e.to_string())
+        })?;
         if r.permissions.len() > limits.max_permissions_per_role {
             return Err(bad(path(), "too many permissions"));
         }

@@ -412,6 +412,7 @@ impl Schema {
             }
         }
         for role in &self.default_roles {
+            crate::text::validate_description(&role.description)?;
             for p in &role.permissions {
                 if p.action.as_usize() >= actions
                     || p.object_type.as_usize() >= types
@@ -601,6 +602,7 @@ impl SchemaBuilder {
         } in self.roles
         {
             let role_name = Name::new(&name)?;
+            crate::text::validate_description(&description)?;
             if !role_names.insert(role_name.clone()) {
                 return Err(SchemaError::duplicate("default role", &name));
             }

@@ -1,4 +1,4 @@
-//! The rules for the names the engine stores.
+//! The rules for the text the engine stores: names and descriptions.
 //!
 //! Each rule is written once here and used both by the mutations and by
 //! the loader, so a snapshot holds exactly the strings the mutations
@@ -36,6 +36,13 @@
 //! would store another string than the caller gave, and two callers could
 //! then find their different inputs naming one record.
 //!
+//! # Descriptions
+//!
+//! A description (a role's) is at most [`MAX_DESCRIPTION_LEN`] bytes,
+//! may be empty, and follows rule 2 and the first part of rule 3: no
+//! control, format, private-use, unassigned or invisible character, and
+//! no white space but the plain space (so no line breaks or tabs).
+
 use unicode_normalization::UnicodeNormalization;
 use unicode_properties::{
     GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCategory,
@@ -43,6 +50,15 @@ use unicode_properties::{
 use unicode_security::mixed_script::AugmentedScriptSet;
 
 use crate::error::NameError;
+
+/// Maximum length of a role's description, in bytes.
+///
+/// A description may be empty; it holds no control, format, private-use,
+/// unassigned or invisible character, and no white space but the plain
+/// space (so no line breaks or tabs). The rule holds for the
+/// descriptions of a schema's default roles too, and when a snapshot is
+/// loaded.
+pub const MAX_DESCRIPTION_LEN: usize = 4096;
 
 /// Validates `s` as a name (see the [module docs](self)); `what` names
 /// the kind of string in the error.
@@ -89,6 +105,18 @@ pub(crate) fn validate_name(
         ));
     }
     Ok(())
+}
+
+/// Validates `s` as a description (see the [module docs](self)).
+pub(crate) fn validate_description(s: &str) -> Result<(), NameError> {
+    if s.len() > MAX_DESCRIPTION_LEN {
+        return Err(NameError::too_long(
+            "description",
+            s,
+            MAX_DESCRIPTION_LEN,
+        ));
+    }
+    check_chars("description", s)
 }
 
 /// The confusable skeleton of `name` (UTS #39): two names with the same
@@ -280,6 +308,19 @@ mod tests {
         }
         for c in ['a', ' ', '\u{301}', '東', '\u{1f511}'] {
             assert!(!is_default_ignorable(c), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn descriptions() {
+        assert!(validate_description("").is_ok());
+        assert!(validate_description("Reads every site; ½ price").is_ok());
+        let longest = "x".repeat(MAX_DESCRIPTION_LEN);
+        assert!(validate_description(&longest).is_ok());
+        let e = validate_description(&format!("{longest}x")).unwrap_err();
+        assert!(e.to_string().contains("longer than 4096 bytes"), "{e}");
+        for s in ["a\0b", "red \u{1b}[31m", "two\nlines", "\u{202e}x"] {
+            assert!(validate_description(s).is_err(), "{s:?}");
         }
     }
 

@@ -939,6 +939,7 @@ impl Engine {
         }
         self.require_create(who, op, org, ROLES)?;
         let name = Name::new(name)?;
+        crate::text::validate_description(description)?;
         if self
             .model
             .role_names

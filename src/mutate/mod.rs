@@ -674,7 +674,12 @@ impl Mutator<'_> {
     ///
     /// # Errors
     ///
-    /// Refused on missing authority, an invalid or taken name.
+    /// Refused on missing authority, an invalid or taken name, or a
+    /// description longer than [`MAX_DESCRIPTION_LEN`] bytes or holding a
+    /// control, format, private-use, unassigned or invisible character or
+    /// white space other than the plain space.
+    ///
+    /// [`MAX_DESCRIPTION_LEN`]: crate::MAX_DESCRIPTION_LEN
     pub fn create_role(
         &mut self,
         org: OrgId,

@@ -901,3 +901,53 @@ fn hostile_confusable_organization_names() {
         }
     }
 }
+
+/// A role description with NUL, ANSI escapes, a line break, a bidi
+/// override, or more than 4,096 bytes (up to 8 MB) is refused, naming
+/// the field.
+#[test]
+fn hostile_descriptions_are_refused_on_load() {
+    let (base, _) = base_value();
+    let mut all = super::text::hostile_descriptions();
+    all.push(("y".repeat(8 << 20), "longer than 4096 bytes"));
+    for (description, reason) in all {
+        let mut v = base.clone();
+        *at(&mut v, "/model/roles/1/description") = json!(description);
+        let kind = load_value_err(&v);
+        assert_invalid(&kind, "model.roles[1].description", reason);
+        assert!(kind.to_string().len() < 400, "the error quotes in part");
+        assert!(!kind.to_string().contains(char::is_control), "{kind}");
+    }
+    let mut v = base.clone();
+    *at(&mut v, "/model/roles/1/description") = json!("z".repeat(4096));
+    assert!(Engine::from_json(&text(&v)).is_ok());
+}
+
+/// A schema's default role whose description is hostile is refused as
+/// the schema builder refuses it.
+#[test]
+fn hostile_default_roles_are_refused_on_load() {
+    let schema = Schema::builder()
+        .object_type("site")
+        .default_role("Readers", "read sites", &[("read", "site")])
+        .default_role("Writers", "update sites", &[("update", "site")])
+        .build()
+        .unwrap();
+    let engine = Builder::new(schema).build().unwrap();
+    let good: Value = serde_json::from_str(&engine.to_json()).unwrap();
+    let load = |v: &Value| {
+        Engine::from_json(&serde_json::to_string(v).unwrap()).map(|_| ())
+    };
+    assert!(load(&good).is_ok());
+    for (description, reason) in super::text::hostile_descriptions() {
+        let mut v = good.clone();
+        *at(&mut v, "/schema/default_roles/1/description") =
+            json!(description);
+        match load(&v).unwrap_err().kind() {
+            LoadErrorKind::Schema(e) => {
+                assert!(e.to_string().contains(reason), "{e}");
+            }
+            other => panic!("expected a schema error, got {other:?}"),
+        }
+    }
+}

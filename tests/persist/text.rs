@@ -1,6 +1,7 @@
 //! Hostile text through the mutation API: names with invisible, bidi or
-//! look-alike characters and confusable organization names are refused
-//! with a typed error and change nothing but the audit log (the load-time side of each rule is in
+//! look-alike characters, confusable organization names and oversized or
+//! control-laden descriptions are refused with a typed error and change
+//! nothing but the audit log (the load-time side of each rule is in
 //! [`super::hostile`]).
 
 use accord::{
@@ -137,4 +138,41 @@ fn organization_names_are_unique_by_their_skeleton() {
     let mut loaded = loaded;
     let err = refused(&mut loaded, |m| m.create_org("Team 1"));
     assert_eq!(err.code(), "confusable");
+}
+
+/// Hostile descriptions: NUL, an ANSI escape, a line break, a bidi
+/// override and text one byte over the limit.
+pub(super) fn hostile_descriptions() -> Vec<(String, &'static str)> {
+    vec![
+        ("nul\0".to_owned(), "control character"),
+        ("\u{1b}[2J\u{1b}[31mroot".to_owned(), "control character"),
+        ("two\nlines".to_owned(), "control character"),
+        ("\u{202e}nimda".to_owned(), "bidirectional control"),
+        ("x".repeat(4097), "longer than 4096 bytes"),
+    ]
+}
+
+#[test]
+fn hostile_descriptions_are_refused() {
+    let mut e = small();
+    let org = e.org_by_name("Org A").unwrap();
+    let mut all = hostile_descriptions();
+    all.push(("y".repeat(8 << 20), "longer than 4096 bytes"));
+    for (i, (description, reason)) in all.iter().enumerate() {
+        let name = format!("R{i}");
+        let err = refused(&mut e, |m| m.create_role(org, &name, description));
+        assert_name(&err, reason);
+    }
+    // The limit itself, and plain text in any script, are accepted.
+    let mut sys = e.act(Actor::System, T);
+    sys.create_role(org, "Long", &"z".repeat(4096)).unwrap();
+    sys.create_role(org, "Uz", "Hisoblagichlarni o‘qish — чтение").unwrap();
+    for (description, reason) in hostile_descriptions() {
+        let err = Schema::builder()
+            .object_type("site")
+            .default_role("Readers", &description, &[("read", "site")])
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains(reason), "{err}");
+    }
 }
