@@ -411,7 +411,14 @@ impl Schema {
                 return Err(SchemaError::dangling("compound action"));
             }
         }
+        let mut role_names = std::collections::HashSet::new();
         for role in &self.default_roles {
+            if !role_names.insert(&role.name) {
+                return Err(SchemaError::duplicate(
+                    "default role",
+                    role.name.as_str(),
+                ));
+            }
             crate::text::validate_description(&role.description)?;
             for p in &role.permissions {
                 if p.action.as_usize() >= actions

@@ -923,8 +923,8 @@ fn hostile_descriptions_are_refused_on_load() {
     assert!(Engine::from_json(&text(&v)).is_ok());
 }
 
-/// A schema's default role whose description is hostile is refused as
-/// the schema builder refuses it.
+/// A schema's default role whose description is hostile, or whose name
+/// repeats another's, is refused as the schema builder refuses it.
 #[test]
 fn hostile_default_roles_are_refused_on_load() {
     let schema = Schema::builder()
@@ -949,5 +949,14 @@ fn hostile_default_roles_are_refused_on_load() {
             }
             other => panic!("expected a schema error, got {other:?}"),
         }
+    }
+    let mut v = good.clone();
+    *at(&mut v, "/schema/default_roles/1/name") = json!("Readers");
+    match load(&v).unwrap_err().kind() {
+        LoadErrorKind::Schema(e) => assert_eq!(
+            e.to_string(),
+            "duplicate default role `Readers` in schema"
+        ),
+        other => panic!("expected a schema error, got {other:?}"),
     }
 }
