@@ -842,15 +842,15 @@ fn validate_and_link(
     // Tokens.
     for (id, t) in tokens.iter::<crate::TokenId>() {
         let path = || format!("model.tokens[{}]", id.as_usize());
-        let hash_ok = t.hash.len() == 64
-            && t.hash.bytes().all(|b| b.is_ascii_hexdigit());
         let ok = users.contains(t.user)
-            && t.scope.map_or(true, |s| objects.contains(s))
-            && hash_ok;
+            && t.scope.map_or(true, |s| objects.contains(s));
         if !ok {
+            return Err(bad(path(), "dangling user or scope"));
+        }
+        if !crate::token::is_hash(&t.hash) {
             return Err(bad(
-                path(),
-                "dangling user or scope, or malformed hash",
+                format!("{}.hash", path()),
+                "must be a SHA-256 digest in lower-case hex",
             ));
         }
     }

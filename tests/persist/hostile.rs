@@ -960,3 +960,36 @@ fn hostile_default_roles_are_refused_on_load() {
         other => panic!("expected a schema error, got {other:?}"),
     }
 }
+
+/// A token hash the engine would not write (upper-case or mixed-case
+/// hex, the wrong length) is refused, naming the field: such a token
+/// could never authenticate.
+#[test]
+fn hostile_token_hashes_are_refused_on_load() {
+    let (mut engine, b) = base_engine();
+    let t = Timestamp::from_unix_millis(1);
+    let (_, secret) = engine
+        .act(Actor::System, t)
+        .issue_token(b.bob, None, "ci", None)
+        .unwrap()
+        .value;
+    let good: Value = serde_json::from_str(&engine.to_json()).unwrap();
+    let hash = good["model"]["tokens"][0]["hash"].as_str().unwrap().to_owned();
+    assert!(Engine::from_json(&text(&good)).is_ok());
+    let loaded = Engine::from_json(&text(&good)).unwrap();
+    assert!(loaded.authenticate(secret.expose(), t).is_some());
+    for bad in
+        [hash.to_uppercase(), format!("A{}", &hash[1..]), hash[1..].to_owned()]
+    {
+        if bad == hash {
+            continue;
+        }
+        let mut v = good.clone();
+        *at(&mut v, "/model/tokens/0/hash") = json!(bad);
+        assert_invalid(
+            &load_value_err(&v),
+            "model.tokens[0].hash",
+            "lower-case",
+        );
+    }
+}

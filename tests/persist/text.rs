@@ -1,11 +1,11 @@
 //! Hostile text through the mutation API: names with invisible, bidi or
-//! look-alike characters, confusable organization names and oversized or
-//! control-laden descriptions are refused with a typed error and change
-//! nothing but the audit log (the load-time side of each rule is in
+//! look-alike characters, confusable organization names, oversized or
+//! control-laden descriptions and upper-case token hashes are refused
+//! with a typed error and change nothing but the audit log (the load-time side of each rule is in
 //! [`super::hostile`]).
 
 use accord::{
-    Actor, Builder, Engine, ErrorKind, MutationError, Mutator, Outcome,
+    Actor, Builder, Engine, ErrorKind, MutationError, Mutator, Op, Outcome,
     Receipt, Schema, Timestamp,
 };
 use serde_json::Value;
@@ -175,4 +175,26 @@ fn hostile_descriptions_are_refused() {
             .unwrap_err();
         assert!(err.to_string().contains(reason), "{err}");
     }
+}
+
+#[test]
+fn token_hashes_are_lower_case_hex_only() {
+    let mut e = small();
+    let user = e.user_by_email("ann@a.example").unwrap();
+    let op = |hash: String| Op::IssueToken {
+        user,
+        scope: None,
+        label: "ci".to_owned(),
+        expires: None,
+        hash,
+    };
+    let (before, state) = (e.revision(), policy(&e));
+    for hash in ["AB".repeat(32), "aB".repeat(32), "g".repeat(64)] {
+        let err = e.apply(Actor::System, T, op(hash)).unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Invalid { .. }), "{err}");
+        assert!(err.to_string().contains("lower-case"), "{err}");
+    }
+    assert_eq!(e.revision(), before);
+    assert!(policy(&e) == state);
+    e.apply(Actor::System, T, op("ab".repeat(32))).unwrap();
 }
