@@ -68,6 +68,19 @@ pub(crate) fn one_line(s: &str) -> String {
     out
 }
 
+/// `s` as an error message quotes it: its first 64 characters, on one
+/// line, with `…` when cut short.
+#[cold]
+pub(crate) fn excerpt(s: &str) -> String {
+    let mut chars = s.chars();
+    let head: String = chars.by_ref().take(64).collect();
+    let mut out = one_line(&head);
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// A raw index does not fit a handle.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{what} index `{index}` exceeds the largest handle")]

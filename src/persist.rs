@@ -202,6 +202,12 @@ impl Engine {
         snap.schema
             .validate()
             .map_err(|e| LoadError::new(LoadErrorKind::Schema(e)))?;
+        if let Some((i, t)) = snap.config.unknown_public_type(&snap.schema) {
+            return Err(bad(
+                format!("config.public_by_default[{i}]"),
+                format!("`{}` is not a data type", crate::error::excerpt(t)),
+            ));
+        }
         let mut model = snap.model;
         validate_and_link(&mut model, &snap.schema, &snap.config)?;
         let log_base = snap.log_base.unwrap_or_default();

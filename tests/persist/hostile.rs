@@ -993,3 +993,28 @@ fn hostile_token_hashes_are_refused_on_load() {
         );
     }
 }
+
+/// `public_by_default` must name data types of the schema.
+#[test]
+fn hostile_public_by_default_is_refused_on_load() {
+    let (base, _) = base_value();
+    for (list, at_index) in [
+        (json!(["nowhere"]), 0),
+        (json!(["site", "users"]), 1),
+        (json!(["site", "meter", "Site"]), 2),
+        (json!(["site", "\u{1b}[2J"]), 1),
+    ] {
+        let mut v = base.clone();
+        *at(&mut v, "/config/public_by_default") = list;
+        let kind = load_value_err(&v);
+        assert_invalid(
+            &kind,
+            &format!("config.public_by_default[{at_index}]"),
+            "is not a data type",
+        );
+        assert!(!kind.to_string().contains(char::is_control), "{kind}");
+    }
+    let mut v = base.clone();
+    *at(&mut v, "/config/public_by_default") = json!(["site", "meter"]);
+    assert!(Engine::from_json(&text(&v)).is_ok());
+}

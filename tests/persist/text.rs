@@ -1,12 +1,13 @@
 //! Hostile text through the mutation API: names with invisible, bidi or
 //! look-alike characters, confusable organization names, oversized or
-//! control-laden descriptions and upper-case token hashes are refused
-//! with a typed error and change nothing but the audit log (the load-time side of each rule is in
+//! control-laden descriptions, upper-case token hashes and unknown
+//! public-by-default types are refused with a typed error and change
+//! nothing but the audit log (the load-time side of each rule is in
 //! [`super::hostile`]).
 
 use accord::{
-    Actor, Builder, Engine, ErrorKind, MutationError, Mutator, Op, Outcome,
-    Receipt, Schema, Timestamp,
+    Actor, Builder, Config, Engine, ErrorKind, MutationError, Mutator, Op,
+    Outcome, Receipt, Schema, Timestamp,
 };
 use serde_json::Value;
 
@@ -197,4 +198,21 @@ fn token_hashes_are_lower_case_hex_only() {
     assert_eq!(e.revision(), before);
     assert!(policy(&e) == state);
     e.apply(Actor::System, T, op("ab".repeat(32))).unwrap();
+}
+
+#[test]
+fn public_by_default_names_data_types_only() {
+    for bad in ["nowhere", "users", "Site", ""] {
+        let built = Builder::new(schema())
+            .configure(|c| c.public_by_default = vec![bad.to_owned()])
+            .build();
+        let err = built.map(|_| ()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("unknown object type `{bad}` in `public_by_default`")
+        );
+    }
+    let mut config = Config::default();
+    config.public_by_default = vec!["site".to_owned()];
+    assert!(Builder::new(schema()).config(config).build().is_ok());
 }
