@@ -605,6 +605,11 @@ fn validate_and_link(
         if crate::mutate::validate_email(u.email.as_str()).is_err() {
             return Err(bad(path(), "invalid e-mail"));
         }
+        if let Some((field, why)) =
+            u.profile.as_deref().and_then(|p| p.problem())
+        {
+            return Err(bad(format!("{}.profile.{field}", path()), why));
+        }
         if !emails.insert_new(users, id) {
             return Err(bad(path(), "duplicate e-mail"));
         }

@@ -3,7 +3,9 @@
 
 use super::handlers::{invalid, not_found, validate_email, Result, Who};
 use super::{Created, Op};
-use crate::accounts::{is_language, is_time_zone, PasswordField, Profile};
+use crate::accounts::{
+    is_language, is_time_zone, password_hash_problem, PasswordField, Profile,
+};
 use crate::error::ErrorKind;
 use crate::id::{Name, UserId};
 use crate::model::Dirty;
@@ -193,6 +195,13 @@ fn fields(
         }
         PasswordField::Set(hash) => Some(hash.0.clone()),
     };
+    // The engine hashes the password itself; the check keeps what an
+    // account holds the same as what a snapshot may hold.
+    let stored = password.as_ref().and_then(Option::as_deref);
+    if let Some(why) = stored.and_then(password_hash_problem) {
+        return Err(invalid(format!("password hash refused: {why}")));
+    }
+
     Ok(Fields {
         name,
         time_zone: time_zone.to_owned(),
