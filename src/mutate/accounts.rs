@@ -6,7 +6,7 @@ use super::{Created, Op};
 use crate::accounts::{
     is_language, is_time_zone, password_hash_problem, PasswordField, Profile,
 };
-use crate::error::ErrorKind;
+use crate::error::{excerpt, ErrorKind};
 use crate::id::{Name, UserId};
 use crate::model::Dirty;
 use crate::Engine;
@@ -173,12 +173,12 @@ fn fields(
 ) -> Result<Fields> {
     let name = name.map(Name::new).transpose()?;
     if !is_time_zone(time_zone) {
-        return Err(invalid(format!(
-            "`{time_zone}` is not an IANA time zone"
-        )));
+        let zone = excerpt(time_zone);
+        return Err(invalid(format!("`{zone}` is not an IANA time zone")));
     }
     if !is_language(language) {
-        return Err(invalid(format!("`{language}` is not a language tag")));
+        let tag = excerpt(language);
+        return Err(invalid(format!("`{tag}` is not a language tag")));
     }
     let password = match password {
         PasswordField::Keep if edit => None,
@@ -201,7 +201,6 @@ fn fields(
     if let Some(why) = stored.and_then(password_hash_problem) {
         return Err(invalid(format!("password hash refused: {why}")));
     }
-
     Ok(Fields {
         name,
         time_zone: time_zone.to_owned(),

@@ -1,6 +1,7 @@
 //! Hostile account profiles in snapshots: a time zone, language or
 //! password hash that the account mutations would never have stored is
-//! refused on load, naming the field.
+//! refused on load, naming the field; the same strings are refused by
+//! the mutations.
 
 use serde_json::{json, Value};
 
@@ -77,5 +78,25 @@ fn stored_passwords_must_be_argon2id_hashes() {
         (stored.to_uppercase(), "PHC"),
     ] {
         assert_refused(&v, clerk, "password", json!(bad), why);
+    }
+}
+
+#[test]
+fn mutations_refuse_the_same_time_zones_and_languages() {
+    let mut p = Platform::new();
+    let (org, by) = (p.platform, Actor::User(p.admin));
+    for (zone, tag) in [("Asia/Tashkent\0", "uz"), ("UTC", "uz\u{1b}[31m")] {
+        let err = refused(&mut p.e, by, |m| {
+            m.create_account(
+                org,
+                "new@x.example",
+                None,
+                "Passw0rd!",
+                zone,
+                tag,
+            )
+        });
+        assert!(matches!(err.kind(), ErrorKind::Invalid { .. }), "{err}");
+        assert!(!err.to_string().contains(char::is_control), "{err}");
     }
 }
