@@ -10,7 +10,12 @@
 //!   each asserting the exact [`accord::LoadErrorKind`] (and path); replay
 //!   refuses logs with gaps, reordered and tampered events; limits are
 //!   enforced both when mutating and when loading; the committed fuzz
-//!   crashers of `fuzz/regressions/` load without panicking.
+//!   crashers of `fuzz/regressions/` load without panicking; hostile
+//!   text in every field (names, descriptions, token hashes,
+//!   `public_by_default`) is refused on load, naming the field.
+//! * [`text`]: the same hostile text refused by the mutations, changing
+//!   nothing; a property test that a snapshot loads exactly the strings
+//!   the mutations accept.
 //!
 //! Random policies come from [`gen`], which is shared with the fuzz
 //! targets in `fuzz/`.
