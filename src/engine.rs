@@ -88,10 +88,32 @@ pub struct Config {
     /// Object types whose new objects are public at once: each gets a
     /// Read Only share to [`Grantee::Public`](crate::Grantee::Public),
     /// granted by the owner, until someone with the authority removes it
-    /// ("require login"). Default empty.
+    /// ("require login"). Each entry must name a data type of the schema
+    /// (not `users`, `roles` or `permissions`). Default empty.
     pub public_by_default: Vec<String>,
     /// Size limits.
     pub limits: Limits,
+}
+
+impl Config {
+    /// The first entry of `public_by_default` that names no data type of
+    /// `schema`, with its position.
+    pub(crate) fn unknown_public_type(
+        &self,
+        schema: &Schema,
+    ) -> Option<(usize, &str)> {
+        let is_data_type = |t: &str| {
+            schema
+                .object_type(t)
+                .and_then(|ty| schema.type_def(ty))
+                .is_some_and(|d| !d.is_policy())
+        };
+        self.public_by_default
+            .iter()
+            .enumerate()
+            .find(|(_, t)| !is_data_type(t))
+            .map(|(i, t)| (i, t.as_str()))
+    }
 }
 
 /// What happens to shares granted on the strength of a share that is
@@ -177,10 +199,14 @@ impl Builder {
     /// # Errors
     ///
     /// Returns an error if the schema does not hold its invariants (only
-    /// possible for a schema that was deserialized rather than built).
+    /// possible for a schema that was deserialized rather than built), or
+    /// if [`Config::public_by_default`] names no data type of it.
     pub fn build(self) -> Result<Engine, SchemaError> {
         let schema = self.schema?;
         schema.validate()?;
+        if let Some((_, t)) = self.config.unknown_public_type(&schema) {
+            return Err(SchemaError::unknown_type("public_by_default", t));
+        }
         Ok(Engine {
             schema,
             config: self.config,

@@ -68,6 +68,19 @@ pub(crate) fn one_line(s: &str) -> String {
     out
 }
 
+/// `s` as an error message quotes it: its first 64 characters, on one
+/// line, with `…` when cut short.
+#[cold]
+pub(crate) fn excerpt(s: &str) -> String {
+    let mut chars = s.chars();
+    let head: String = chars.by_ref().take(64).collect();
+    let mut out = one_line(&head);
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// A raw index does not fit a handle.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{what} index `{index}` exceeds the largest handle")]
@@ -254,6 +267,18 @@ pub enum ErrorKind {
         /// Its name.
         name: String,
     },
+    /// A name looks like an existing one: both have the same confusable
+    /// skeleton (UTS #39), as `Team 1` and `Team l` do. Organization
+    /// names are compared so.
+    #[error("{what} `{name}` looks like existing `{existing}`")]
+    Confusable {
+        /// The kind of record.
+        what: &'static str,
+        /// The name given.
+        name: String,
+        /// The existing record's name.
+        existing: String,
+    },
     /// A role with administrative permissions cannot reach a user of
     /// another organization.
     #[error(
@@ -400,6 +425,7 @@ impl ErrorKind {
             ErrorKind::Denied { .. } => "denied",
             ErrorKind::NotFound { .. } => "not_found",
             ErrorKind::Duplicate { .. } => "duplicate",
+            ErrorKind::Confusable { .. } => "confusable",
             ErrorKind::AdministrativeRoleOutside { .. } => {
                 "administrative_role_outside"
             }

@@ -11,8 +11,9 @@
 //!   so an old handle found in a log or a cache denies rather than silently
 //!   naming someone else.
 //! * **Validated names** ([`Name`], [`Ident`]): strings checked once at the
-//!   boundary, so the rest of the engine never sees an empty, over-long or
-//!   control-character-laden name.
+//!   boundary, so the rest of the engine never sees an empty or over-long
+//!   name, nor one holding control or invisible characters or look-alike
+//!   letters of another script.
 //!
 //! [`Engine::check`]: crate::Engine::check
 
@@ -177,11 +178,30 @@ pub const MAX_NAME_LEN: usize = 256;
 /// Maximum length of an [`Ident`], in bytes.
 pub const MAX_IDENT_LEN: usize = 64;
 
-/// A validated display name: organization, role, permission, object key or
-/// e-mail.
+/// A validated display name: organization, role, permission or account
+/// name, object key, e-mail or token label.
 ///
-/// A name is 1 to [`MAX_NAME_LEN`] bytes of UTF-8, contains no control
-/// characters and has no leading or trailing white space.
+/// A name is 1 to [`MAX_NAME_LEN`] bytes of UTF-8 and:
+///
+/// * holds no control (`Cc`), format (`Cf`: bidirectional overrides and
+///   isolates, zero-width spaces and joiners, the byte-order mark),
+///   private-use (`Co`) or unassigned (`Cn`) character, nor any other
+///   invisible (default-ignorable) one such as a variation selector;
+/// * has no white space but the plain space U+0020, never at either end
+///   and never two in a row;
+/// * is in Unicode normalization form NFKC (no full-width letters,
+///   ligatures or decomposed accents);
+/// * does not start with a combining mark, nor repeat one nonspacing mark
+///   in a row;
+/// * does not mix scripts with look-alike letters (UTS #39): when it has
+///   letters of several scripts, none of those scripts is there only
+///   through letters confusable with another script's, so `Utility Х`
+///   with a Cyrillic `Х` is refused and `Acme Россия` is accepted.
+///
+/// A name breaking a rule is refused, never silently normalized, so the
+/// engine stores exactly the string it was given. The same rule applies
+/// when a snapshot is loaded. Organization names are moreover unique by
+/// their confusable skeleton (`Team 1` and `Team l` cannot both exist).
 ///
 /// # Example
 ///
@@ -192,6 +212,9 @@ pub const MAX_IDENT_LEN: usize = 64;
 /// assert_eq!(name.as_ref(), "Utility X");
 /// assert!(" padded".parse::<Name>().is_err());
 /// assert!("".parse::<Name>().is_err());
+/// assert!("admin\u{202e}".parse::<Name>().is_err()); // bidi override
+/// assert!("Utility \u{425}".parse::<Name>().is_err()); // Cyrillic Х
+/// assert!("\u{ff35}tility".parse::<Name>().is_err()); // not NFKC
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -204,22 +227,7 @@ impl Name {
     ///
     /// Returns a [`NameError`] saying what is wrong with `s`.
     pub fn new(s: &str) -> Result<Name, NameError> {
-        if s.is_empty() {
-            return Err(NameError::empty("name"));
-        }
-        if s.len() > MAX_NAME_LEN {
-            return Err(NameError::too_long("name", s, MAX_NAME_LEN));
-        }
-        if s.chars().any(char::is_control) {
-            return Err(NameError::invalid("name", s, "control character"));
-        }
-        if s.trim() != s {
-            return Err(NameError::invalid(
-                "name",
-                s,
-                "leading or trailing white space",
-            ));
-        }
+        crate::text::validate_name("name", s, MAX_NAME_LEN)?;
         Ok(Name(s.into()))
     }
 

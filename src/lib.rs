@@ -268,6 +268,7 @@ mod set;
 mod share;
 mod shared;
 mod stored_name;
+mod text;
 mod token;
 
 pub use crate::audit::{Actor, AuditKey, Event, Outcome, Revision, Timestamp};
@@ -295,6 +296,7 @@ pub use crate::share::{
     Grantee, Grantor, Share, ShareKind, ShareSpec, ShareStatus,
 };
 pub use crate::shared::{Reader, Shared};
+pub use crate::text::MAX_DESCRIPTION_LEN;
 pub use crate::token::{Secret, Token};
 
 #[cfg(doctest)]

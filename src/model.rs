@@ -866,6 +866,9 @@ pub(crate) struct Model {
         HashMap<Grantee, HandleSet<ShareId>, KeyBuild>,
     #[serde(skip)]
     pub(crate) org_names: HashMap<Name, OrgId>,
+    /// Organizations by the confusable skeleton of their name.
+    #[serde(skip)]
+    pub(crate) org_skeletons: HashMap<Box<str>, OrgId>,
     #[serde(skip)]
     pub(crate) emails: EmailTable,
     #[serde(skip)]
@@ -933,6 +936,7 @@ impl Model {
             objects: IndexMap::new(),
         };
         let id = self.orgs.push(org)?;
+        self.org_skeletons.insert(crate::text::skeleton(name.as_str()), id);
         self.org_names.insert(name, id);
         Some(id)
     }

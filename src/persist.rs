@@ -428,6 +428,12 @@ impl Loader {
         snap.schema
             .validate()
             .map_err(|e| LoadError::new(LoadErrorKind::Schema(e)))?;
+        if let Some((i, t)) = snap.config.unknown_public_type(&snap.schema) {
+            return Err(bad(
+                format!("config.public_by_default[{i}]"),
+                format!("`{}` is not a data type", crate::error::excerpt(t)),
+            ));
+        }
         let (chain, seal) =
             snap.chain.map_or((ChainKind::Sha256, None), |c| (c.kind, c.seal));
         match (&self.audit_key, chain) {
@@ -787,11 +793,19 @@ fn validate_and_link(
     // e-mails, role names and shares below) is built as its uniqueness
     // is checked.
     let mut org_names = HashMap::with_capacity(m.orgs.iter::<OrgId>().count());
+    let mut org_skeletons = HashMap::with_capacity(org_names.capacity());
     for (id, o) in m.orgs.iter::<OrgId>() {
         if !insert_new(&mut org_names, o.name.clone(), id) {
             return Err(bad(
                 format!("model.orgs[{}].name", id.as_usize()),
                 "duplicate name",
+            ));
+        }
+        let skeleton = crate::text::skeleton(o.name.as_str());
+        if !insert_new(&mut org_skeletons, skeleton, id) {
+            return Err(bad(
+                format!("model.orgs[{}].name", id.as_usize()),
+                "looks like another organization's name",
             ));
         }
     }
@@ -942,6 +956,11 @@ fn validate_and_link(
         if crate::mutate::validate_email(u.email.as_str()).is_err() {
             return Err(bad(path(), "invalid e-mail"));
         }
+        if let Some((field, why)) =
+            u.profile.as_deref().and_then(|p| p.problem())
+        {
+            return Err(bad(format!("{}.profile.{field}", path()), why));
+        }
         if !emails.insert_new(users, id) {
             return Err(bad(path(), "duplicate e-mail"));
         }
@@ -1026,6 +1045,9 @@ fn validate_and_link(
         if !role_names.insert_new(roles, id) {
             return Err(bad(path(), "duplicate name in its organization"));
         }
+        crate::text::validate_description(&r.description).map_err(|e| {
+            bad(format!("{}.description", path()), e.to_string())
+        })?;
         if r.permissions.len() > limits.max_permissions_per_role {
             return Err(bad(path(), "too many permissions"));
         }
@@ -1182,15 +1204,15 @@ fn validate_and_link(
     // Tokens.
     for (id, t) in tokens.iter::<crate::TokenId>() {
         let path = || format!("model.tokens[{}]", id.as_usize());
-        let hash_ok = t.hash.len() == 64
-            && t.hash.bytes().all(|b| b.is_ascii_hexdigit());
         let ok = users.contains(t.user)
-            && t.scope.map_or(true, |s| objects.contains(s))
-            && hash_ok;
+            && t.scope.map_or(true, |s| objects.contains(s));
         if !ok {
+            return Err(bad(path(), "dangling user or scope"));
+        }
+        if !crate::token::is_hash(&t.hash) {
             return Err(bad(
-                path(),
-                "dangling user or scope, or malformed hash",
+                format!("{}.hash", path()),
+                "must be a SHA-256 digest in lower-case hex",
             ));
         }
     }
@@ -1231,6 +1253,7 @@ fn validate_and_link(
         }
     }
     m.org_names = org_names;
+    m.org_skeletons = org_skeletons;
     m.object_keys = keys;
     m.emails = emails;
     m.role_names = role_names;

@@ -414,7 +414,15 @@ impl Schema {
                 return Err(SchemaError::dangling("compound action"));
             }
         }
+        let mut role_names = std::collections::HashSet::new();
         for role in &self.default_roles {
+            if !role_names.insert(&role.name) {
+                return Err(SchemaError::duplicate(
+                    "default role",
+                    role.name.as_str(),
+                ));
+            }
+            crate::text::validate_description(&role.description)?;
             for p in &role.permissions {
                 if p.action.as_usize() >= actions
                     || p.object_type.as_usize() >= types
@@ -604,6 +612,7 @@ impl SchemaBuilder {
         } in self.roles
         {
             let role_name = Name::new(&name)?;
+            crate::text::validate_description(&description)?;
             if !role_names.insert(role_name.clone()) {
                 return Err(SchemaError::duplicate("default role", &name));
             }

@@ -99,6 +99,12 @@ pub(crate) fn hash(secret: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Whether `s` is a stored hash: 64 lower-case hex digits, as [`hash`]
+/// writes them (any other string never matches a secret's hash).
+pub(crate) fn is_hash(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// The token index a secret claims, if it is well-formed.
 pub(crate) fn claimed_id(secret: &str) -> Option<TokenId> {
     let rest = secret.strip_prefix(PREFIX)?;
@@ -132,6 +138,9 @@ mod tests {
         assert_eq!(format!("{a:?}"), "Secret(…)");
         assert!(!format!("{a:?}").contains(a.expose()));
         assert_eq!(hash(a.expose()).len(), 64);
+        assert!(is_hash(&hash(a.expose())));
+        assert!(!is_hash(&hash(a.expose()).to_uppercase()));
+        assert!(!is_hash(&"0".repeat(63)));
         assert_ne!(hash(a.expose()), hash(b.expose()));
     }
 

@@ -10,9 +10,12 @@
 //! * `bindings`: a property test that a bound grant never reaches an
 //!   object outside the intersection of its bindings.
 //! * `secrecy`: passwords and hashes never show; replay and snapshots.
+//! * `loading`: hostile time zones, languages and password hashes in a
+//!   snapshot are refused, naming the field.
 
 mod access;
 mod bindings;
+mod loading;
 mod managing;
 mod secrecy;
 mod support;

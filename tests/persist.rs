@@ -17,6 +17,12 @@
 //! * [`keyed`]: a keyed audit chain and sealed snapshots refuse every
 //!   forgery of the log and the state; `Loader::verify_log` refuses a
 //!   state that its unkeyed log does not replay to.
+//! * Hostile text in every field (names, descriptions, token hashes,
+//!   `public_by_default`) is refused on load, naming the field
+//!   ([`hostile`]).
+//! * [`text`]: the same hostile text refused by the mutations, changing
+//!   nothing; a property test that a snapshot loads exactly the strings
+//!   the mutations accept.
 //!
 //! Random policies come from [`gen`], which is shared with the fuzz
 //! targets in `fuzz/`.
@@ -27,6 +33,7 @@ mod gen;
 mod hostile;
 mod keyed;
 mod props;
+mod text;
 
 use accord::{
     Actor, Builder, Downstream, Engine, Grantee, Level, ObjectId, RoleId,

@@ -3,8 +3,10 @@
 
 use super::handlers::{invalid, not_found, validate_email, Result, Who};
 use super::{Created, Op};
-use crate::accounts::{is_language, is_time_zone, PasswordField, Profile};
-use crate::error::ErrorKind;
+use crate::accounts::{
+    is_language, is_time_zone, password_hash_problem, PasswordField, Profile,
+};
+use crate::error::{excerpt, ErrorKind};
 use crate::id::{Name, UserId};
 use crate::model::Dirty;
 use crate::Engine;
@@ -171,12 +173,12 @@ fn fields(
 ) -> Result<Fields> {
     let name = name.map(Name::new).transpose()?;
     if !is_time_zone(time_zone) {
-        return Err(invalid(format!(
-            "`{time_zone}` is not an IANA time zone"
-        )));
+        let zone = excerpt(time_zone);
+        return Err(invalid(format!("`{zone}` is not an IANA time zone")));
     }
     if !is_language(language) {
-        return Err(invalid(format!("`{language}` is not a language tag")));
+        let tag = excerpt(language);
+        return Err(invalid(format!("`{tag}` is not a language tag")));
     }
     let password = match password {
         PasswordField::Keep if edit => None,
@@ -193,6 +195,12 @@ fn fields(
         }
         PasswordField::Set(hash) => Some(hash.0.clone()),
     };
+    // The engine hashes the password itself; the check keeps what an
+    // account holds the same as what a snapshot may hold.
+    let stored = password.as_ref().and_then(Option::as_deref);
+    if let Some(why) = stored.and_then(password_hash_problem) {
+        return Err(invalid(format!("password hash refused: {why}")));
+    }
     Ok(Fields {
         name,
         time_zone: time_zone.to_owned(),

@@ -496,6 +496,18 @@ impl Engine {
             }
             .into());
         }
+        let skeleton = crate::text::skeleton(name.as_str());
+        if let Some(other) = self.model.org_skeletons.get(&skeleton) {
+            let existing = self.model.orgs.get(*other);
+            return Err(ErrorKind::Confusable {
+                what: "organization",
+                name: name.to_string(),
+                existing: existing
+                    .map(|o| o.name.to_string())
+                    .unwrap_or_default(),
+            }
+            .into());
+        }
         let templates = self.schema.default_roles().to_vec();
         let perms: usize = templates.iter().map(|t| t.permissions.len()).sum();
         self.room(templates.len() + perms, templates.len() + perms + 1)?;
@@ -580,6 +592,8 @@ impl Engine {
         self.model.transfers.retain(|_, to| *to != org);
         if let Some(o) = self.model.orgs.remove(org) {
             self.model.org_names.remove(&o.name);
+            let skeleton = crate::text::skeleton(o.name.as_str());
+            self.model.org_skeletons.remove(&skeleton);
         }
         self.index.refresh(&self.model, dirty);
         self.cascade_all();
@@ -925,6 +939,7 @@ impl Engine {
         }
         self.require_create(who, op, org, ROLES)?;
         let name = Name::new(name)?;
+        crate::text::validate_description(description)?;
         if self
             .model
             .role_names

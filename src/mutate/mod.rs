@@ -511,7 +511,8 @@ impl Mutator<'_> {
     /// # Errors
     ///
     /// Refused if the actor is not a platform administrator, the name is
-    /// invalid or taken.
+    /// invalid (see [`Name`](crate::Name)) or taken, or it looks like an
+    /// existing organization's name ([`ErrorKind::Confusable`]).
     pub fn create_org(
         &mut self,
         name: &str,
@@ -663,7 +664,12 @@ impl Mutator<'_> {
     ///
     /// # Errors
     ///
-    /// Refused on missing authority, an invalid or taken name.
+    /// Refused on missing authority, an invalid or taken name, or a
+    /// description longer than [`MAX_DESCRIPTION_LEN`] bytes or holding a
+    /// control, format, private-use, unassigned or invisible character or
+    /// white space other than the plain space.
+    ///
+    /// [`MAX_DESCRIPTION_LEN`]: crate::MAX_DESCRIPTION_LEN
     pub fn create_role(
         &mut self,
         org: OrgId,

@@ -110,10 +110,10 @@ impl Engine {
             }
         }
         let label = Name::new(label)?;
-        let well_formed =
-            hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
-        if !well_formed {
-            return Err(invalid("token hash must be 64 hexadecimal digits"));
+        if !crate::token::is_hash(hash) {
+            return Err(invalid(
+                "token hash must be 64 lower-case hexadecimal digits",
+            ));
         }
         let max = self.config.limits.max_tokens_per_user;
         if u.tokens.len() >= max {

@@ -1066,3 +1066,186 @@ fn binary_snapshots_with_huge_lengths_are_refused() {
         }
     }
 }
+
+// ----- hostile text ---------------------------------------------------
+
+/// `v` as text, loaded; the error's kind.
+fn load_value_err(v: &Value) -> LoadErrorKind {
+    match Engine::from_json(&text(v)) {
+        Ok(_) => panic!("loaded"),
+        Err(e) => e.kind().clone(),
+    }
+}
+
+/// Every name a snapshot holds is validated as it is read, with the rule
+/// the mutations apply (`Name::new`): organization, role and permission
+/// names, object keys and e-mails with bidi overrides, zero-width or
+/// look-alike characters are refused, naming the rule broken.
+#[test]
+fn hostile_names_are_refused_on_load() {
+    let (base, b) = base_value();
+    let site = b.site.as_usize();
+    let fields = [
+        "/model/orgs/0/name".to_owned(),
+        "/model/roles/0/name".to_owned(),
+        "/model/permissions/0/name".to_owned(),
+        format!("/model/objects/{site}/key"),
+    ];
+    for (name, reason) in super::text::HOSTILE_NAMES {
+        for field in &fields {
+            let mut v = base.clone();
+            *at(&mut v, field) = json!(name);
+            let kind = load_value_err(&v);
+            assert_syntax(&kind, reason);
+            assert!(!kind.to_string().contains(char::is_control), "{kind}");
+        }
+    }
+    for (email, reason) in [
+        ("ann\u{202e}@a.example", "bidirectional control"),
+        ("\u{430}nn@a.example", "look-alike letters"),
+        ("\u{ff41}nn@a.example", "NFKC"),
+    ] {
+        let mut v = base.clone();
+        *at(&mut v, "/model/users/0/email") = json!(email);
+        assert_syntax(&load_value_err(&v), reason);
+    }
+}
+
+/// Two organizations whose names look alike (same confusable skeleton)
+/// are refused, as `create_org` refuses the second.
+#[test]
+fn hostile_confusable_organization_names() {
+    let (base, _) = base_value();
+    for (second, loads) in
+        [("0rg A", false), ("Org A", false), ("ORG A", true)]
+    {
+        let mut v = base.clone();
+        *at(&mut v, "/model/orgs/1/name") = json!(second);
+        match Engine::from_json(&text(&v)) {
+            Ok(_) => assert!(loads, "{second} loaded"),
+            Err(e) => {
+                assert!(!loads, "{second}: {e}");
+                let reason =
+                    if second == "Org A" { "duplicate" } else { "looks like" };
+                assert_invalid(e.kind(), "model.orgs[1].name", reason);
+            }
+        }
+    }
+}
+
+/// A role description with NUL, ANSI escapes, a line break, a bidi
+/// override, or more than 4,096 bytes (up to 8 MB) is refused, naming
+/// the field.
+#[test]
+fn hostile_descriptions_are_refused_on_load() {
+    let (base, _) = base_value();
+    let mut all = super::text::hostile_descriptions();
+    all.push(("y".repeat(8 << 20), "longer than 4096 bytes"));
+    for (description, reason) in all {
+        let mut v = base.clone();
+        *at(&mut v, "/model/roles/1/description") = json!(description);
+        let kind = load_value_err(&v);
+        assert_invalid(&kind, "model.roles[1].description", reason);
+        assert!(kind.to_string().len() < 400, "the error quotes in part");
+        assert!(!kind.to_string().contains(char::is_control), "{kind}");
+    }
+    let mut v = base.clone();
+    *at(&mut v, "/model/roles/1/description") = json!("z".repeat(4096));
+    assert!(Engine::from_json(&text(&v)).is_ok());
+}
+
+/// A schema's default role whose description is hostile, or whose name
+/// repeats another's, is refused as the schema builder refuses it.
+#[test]
+fn hostile_default_roles_are_refused_on_load() {
+    let schema = Schema::builder()
+        .object_type("site")
+        .default_role("Readers", "read sites", &[("read", "site")])
+        .default_role("Writers", "update sites", &[("update", "site")])
+        .build()
+        .unwrap();
+    let engine = Builder::new(schema).build().unwrap();
+    let good: Value = serde_json::from_str(&engine.to_json()).unwrap();
+    let load = |v: &Value| {
+        Engine::from_json(&serde_json::to_string(v).unwrap()).map(|_| ())
+    };
+    assert!(load(&good).is_ok());
+    for (description, reason) in super::text::hostile_descriptions() {
+        let mut v = good.clone();
+        *at(&mut v, "/schema/default_roles/1/description") =
+            json!(description);
+        match load(&v).unwrap_err().kind() {
+            LoadErrorKind::Schema(e) => {
+                assert!(e.to_string().contains(reason), "{e}");
+            }
+            other => panic!("expected a schema error, got {other:?}"),
+        }
+    }
+    let mut v = good.clone();
+    *at(&mut v, "/schema/default_roles/1/name") = json!("Readers");
+    match load(&v).unwrap_err().kind() {
+        LoadErrorKind::Schema(e) => assert_eq!(
+            e.to_string(),
+            "duplicate default role `Readers` in schema"
+        ),
+        other => panic!("expected a schema error, got {other:?}"),
+    }
+}
+
+/// A token hash the engine would not write (upper-case or mixed-case
+/// hex, the wrong length) is refused, naming the field: such a token
+/// could never authenticate.
+#[test]
+fn hostile_token_hashes_are_refused_on_load() {
+    let (mut engine, b) = base_engine();
+    let t = Timestamp::from_unix_millis(1);
+    let (_, secret) = engine
+        .act(Actor::System, t)
+        .issue_token(b.bob, None, "ci", None)
+        .unwrap()
+        .value;
+    let good: Value = serde_json::from_str(&engine.to_json()).unwrap();
+    let hash = good["model"]["tokens"][0]["hash"].as_str().unwrap().to_owned();
+    assert!(Engine::from_json(&text(&good)).is_ok());
+    let loaded = Engine::from_json(&text(&good)).unwrap();
+    assert!(loaded.authenticate(secret.expose(), t).is_some());
+    for bad in
+        [hash.to_uppercase(), format!("A{}", &hash[1..]), hash[1..].to_owned()]
+    {
+        if bad == hash {
+            continue;
+        }
+        let mut v = good.clone();
+        *at(&mut v, "/model/tokens/0/hash") = json!(bad);
+        assert_invalid(
+            &load_value_err(&v),
+            "model.tokens[0].hash",
+            "lower-case",
+        );
+    }
+}
+
+/// `public_by_default` must name data types of the schema.
+#[test]
+fn hostile_public_by_default_is_refused_on_load() {
+    let (base, _) = base_value();
+    for (list, at_index) in [
+        (json!(["nowhere"]), 0),
+        (json!(["site", "users"]), 1),
+        (json!(["site", "meter", "Site"]), 2),
+        (json!(["site", "\u{1b}[2J"]), 1),
+    ] {
+        let mut v = base.clone();
+        *at(&mut v, "/config/public_by_default") = list;
+        let kind = load_value_err(&v);
+        assert_invalid(
+            &kind,
+            &format!("config.public_by_default[{at_index}]"),
+            "is not a data type",
+        );
+        assert!(!kind.to_string().contains(char::is_control), "{kind}");
+    }
+    let mut v = base.clone();
+    *at(&mut v, "/config/public_by_default") = json!(["site", "meter"]);
+    assert!(Engine::from_json(&text(&v)).is_ok());
+}
