@@ -115,13 +115,10 @@ pub(crate) fn claimed_id(secret: &str) -> Option<TokenId> {
     TokenId::new(id.parse::<usize>().ok()?).ok()
 }
 
-/// Compares two equal-length strings without an early exit.
+/// Compares two strings in time independent of where they differ (their
+/// lengths, here always 64 hex digits, are not secret).
 pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()).into()
 }
 
 #[cfg(test)]
