@@ -82,7 +82,10 @@ pub enum WriteError {
     #[error(transparent)]
     Refused(MutationError),
     /// The store failed (or another writer won the race); nothing
-    /// changed, in memory or in the store.
+    /// changed in memory, nor in the store — unless the connection was
+    /// lost during the commit, whose outcome is then unknown: retrying
+    /// the same call (same actor, time and op) finds its own rows if it
+    /// did commit, and returns as committed without applying it twice.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -311,7 +314,16 @@ impl<S: Store> DurableEngine<S> {
             let out = f(e);
             let rows = rows_of(e.events().get(before..).unwrap_or_default());
             if !rows.is_empty() {
-                self.lock_store().append(&rows)?;
+                let mut store = self.lock_store();
+                match store.append(&rows) {
+                    // The store holds exactly these rows: this very write
+                    // committed before, and its answer was lost (a
+                    // connection dropped during the commit). It is
+                    // committed; applying it again would duplicate it.
+                    Err(StoreError::Conflict { .. })
+                        if holds(&mut *store, &rows) => {}
+                    other => other?,
+                }
             }
             Ok((out, e.events().len()))
         });
@@ -445,6 +457,17 @@ fn rows_of(events: &[Event]) -> Vec<Row> {
             event: serde_json::to_string(e).unwrap_or_default(),
         })
         .collect()
+}
+
+/// Whether `store` holds exactly `rows` (same sequence numbers,
+/// revisions and event text); a read that fails counts as no.
+fn holds<S: Store>(store: &mut S, rows: &[Row]) -> bool {
+    let Some(first) = rows.first() else {
+        return true;
+    };
+    store
+        .events_from(first.seq)
+        .is_ok_and(|stored| stored.get(..rows.len()) == Some(rows))
 }
 
 /// Replays stored rows on `engine`: each must be the next event and
