@@ -1,6 +1,7 @@
 //! [`DurableEngine`]: an engine whose every mutation is committed to a
 //! [`Store`] before it returns.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -101,6 +102,21 @@ pub struct Progress {
     pub last_caught_up: Option<Instant>,
     /// How many events that read brought in.
     pub last_caught_up_events: usize,
+    /// The sequence number after the newest event this engine knows the
+    /// store to hold: from its own reads and commits, and from the
+    /// notifications passed to [`DurableEngine::notice`] (a
+    /// [`Follower`](crate::Follower) passes them). Never below
+    /// `next_seq`.
+    pub store_next_seq: u64,
+}
+
+impl Progress {
+    /// How many events the store is known to hold that the engine has
+    /// not applied yet: a replica's lag, in events.
+    #[must_use]
+    pub fn behind(&self) -> u64 {
+        self.store_next_seq.saturating_sub(self.next_seq)
+    }
 }
 
 /// An [`Engine`] whose every mutation is committed to a [`Store`] before
@@ -152,6 +168,8 @@ pub struct DurableEngine<S: Store> {
     store: Mutex<S>,
     options: Options,
     caught_up: Mutex<(Option<Instant>, usize)>,
+    /// The highest `seq + 1` passed to [`DurableEngine::notice`].
+    noticed: AtomicU64,
 }
 
 impl<S: Store> DurableEngine<S> {
@@ -220,6 +238,7 @@ impl<S: Store> DurableEngine<S> {
             store: Mutex::new(store),
             options,
             caught_up: Mutex::new((Some(Instant::now()), rows.len())),
+            noticed: AtomicU64::new(0),
         })
     }
 
@@ -406,6 +425,14 @@ impl<S: Store> DurableEngine<S> {
         }
     }
 
+    /// Records that the store holds the event `seq` (a notification
+    /// said so), which [`Progress::store_next_seq`] then shows until the
+    /// engine has caught up with it. Only a hint: nothing is read.
+    pub fn notice(&self, seq: u64) {
+        let _ =
+            self.noticed.fetch_max(seq.saturating_add(1), Ordering::Relaxed);
+    }
+
     /// How far this engine has followed its store.
     #[must_use]
     pub fn progress(&self) -> Progress {
@@ -417,6 +444,10 @@ impl<S: Store> DurableEngine<S> {
             next_seq: snap.next_event_seq(),
             last_caught_up,
             last_caught_up_events,
+            store_next_seq: self
+                .noticed
+                .load(Ordering::Relaxed)
+                .max(snap.next_event_seq()),
         }
     }
 
