@@ -4,10 +4,14 @@
 //!
 //! # Criterion group `postgres`
 //!
-//! * `durable/apply`: one [`DurableEngine::apply`] of an `Op::CreateOrg`
-//!   (a new name each time): the mutation on a private copy, its event
-//!   committed (one `INSERT … RETURNING` plus `pg_notify`, one
-//!   statement), then published.
+//! The engine holds one organization and one user; every op sets the
+//! user's platform-administrator flag (`Op::SetPlatformAdmin`, on and off
+//! in turn), so the state does not grow with the iterations and every op
+//! is applied.
+//!
+//! * `durable/apply`: one [`DurableEngine::apply`]: the mutation on a
+//!   private copy, its event committed (one `INSERT … RETURNING` plus
+//!   `pg_notify`, one statement), then published.
 //! * `durable/batch_100`: [`DurableEngine::apply_batch`] of 100 such
 //!   ops, committed in one transaction.
 //! * The floor, beside them in the same run: the same row bytes (an
@@ -20,8 +24,8 @@
 //!
 //! # Replica lag
 //!
-//! Not a criterion benchmark: a writer commits `Op::CreateOrg` at a
-//! steady 500 per second for 4 s, and a replica on a connection of its
+//! Not a criterion benchmark: in a namespace of its own, a writer commits
+//! the same ops at a steady 500 per second for 4 s, and a replica on a connection of its
 //! own follows it ([`Follower`] on a [`PgListener`]). For each write the
 //! lag is the time from the writer's `apply` returning to the replica's
 //! published revision reaching it, seen by a thread that polls
@@ -37,7 +41,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use accord::{presets, Actor, Op, Revision, Timestamp};
+use accord::{presets, Actor, Op, Revision, Timestamp, UserId};
 use accord_store::{DurableEngine, Follower, PgListener, PgStore};
 use criterion::{BatchSize, Criterion, SamplingMode};
 use postgres::{Client, NoTls};
@@ -50,11 +54,30 @@ fn t() -> Timestamp {
     Timestamp::from_unix_millis(1_700_000_000_000)
 }
 
-/// A fresh org name per call, so that every op is applied.
-fn next_org(prefix: &str) -> Op {
+/// Sets `user`'s platform-administrator flag, on and off in turn.
+fn toggle(user: UserId) -> Op {
     static N: AtomicU64 = AtomicU64::new(0);
     let n = N.fetch_add(1, Ordering::Relaxed);
-    Op::CreateOrg { name: format!("{prefix} {n}") }
+    Op::SetPlatformAdmin { user, admin: n.is_multiple_of(2) }
+}
+
+/// Opens the engine of `ns`, with one organization and one user (made
+/// on the first open).
+fn open(ns: &Ns) -> Result<(DurableEngine<PgStore>, UserId)> {
+    let durable = DurableEngine::open(
+        PgStore::connect(&ns.url, &ns.name)?,
+        presets::arbiter(),
+    )?;
+    let email = "bench@x.example";
+    if durable.snapshot().user_by_email(email).is_none() {
+        let _ = durable.act(Actor::System, t(), |sys| {
+            let org = sys.create_org("Bench")?.value;
+            sys.accept_terms(org)?;
+            sys.create_user(org, email)
+        })??;
+    }
+    let user = durable.snapshot().user_by_email(email).ok_or("no user")?;
+    Ok((durable, user))
 }
 
 /// The bench's schema, dropped when it ends.
@@ -75,12 +98,9 @@ impl Drop for Ns {
 }
 
 fn bench_writes(c: &mut Criterion, ns: &Ns) -> Result<()> {
-    let durable = DurableEngine::open(
-        PgStore::connect(&ns.url, &ns.name)?,
-        presets::arbiter(),
-    )?;
+    let (durable, user) = open(ns)?;
     // The row bytes the floor writes: one event of the same kind.
-    let _ = durable.apply(Actor::System, t(), next_org("Sample org"));
+    let _ = durable.apply(Actor::System, t(), toggle(user))?;
     let row = serde_json::to_string(
         durable.snapshot().events().last().ok_or("no event")?,
     )?;
@@ -112,7 +132,7 @@ fn bench_writes(c: &mut Criterion, ns: &Ns) -> Result<()> {
         .sampling_mode(SamplingMode::Flat);
     group.bench_function("durable/apply", |b| {
         b.iter_batched(
-            || next_org("Org"),
+            || toggle(user),
             |op| durable.apply(Actor::System, t(), op).map(|_| ()),
             BatchSize::SmallInput,
         );
@@ -134,9 +154,7 @@ fn bench_writes(c: &mut Criterion, ns: &Ns) -> Result<()> {
     group.bench_function("durable/batch_100", |b| {
         b.iter_batched(
             || -> Vec<_> {
-                (0..100)
-                    .map(|_| (Actor::System, t(), next_org("Batch org")))
-                    .collect()
+                (0..100).map(|_| (Actor::System, t(), toggle(user))).collect()
             },
             |ops| durable.apply_batch(ops).map(|_| ()),
             BatchSize::SmallInput,
@@ -164,14 +182,8 @@ fn replica_lag(ns: &Ns, smoke: bool) -> Result<()> {
     let (rate, seconds) = if smoke { (200, 0.5) } else { (500, 4.0) };
     let writes = (f64::from(rate) * seconds) as u64;
     let period = Duration::from_secs(1) / rate;
-    let open = || -> Result<DurableEngine<PgStore>> {
-        Ok(DurableEngine::open(
-            PgStore::connect(&ns.url, &ns.name)?,
-            presets::arbiter(),
-        )?)
-    };
-    let writer = open()?;
-    let replica = Arc::new(open()?);
+    let (writer, user) = open(ns)?;
+    let replica = Arc::new(open(ns)?.0);
     let follower = Follower::spawn(
         Arc::clone(&replica),
         PgListener::connect(&ns.url, &ns.name)?,
@@ -215,7 +227,7 @@ fn replica_lag(ns: &Ns, smoke: bool) -> Result<()> {
             std::thread::sleep(wait);
         }
         let began = Instant::now();
-        let rev = writer.apply(Actor::System, t(), next_org("Steady org"))?;
+        let rev = writer.apply(Actor::System, t(), toggle(user))?;
         let done = Instant::now();
         commits.push(done - began);
         tx.send((rev, done))?;
@@ -270,10 +282,11 @@ fn main() -> Result<()> {
         )
         .into());
     }
-    let ns = Ns { url, name: format!("accord_bench_{}", std::process::id()) };
+    let name = format!("accord_bench_{}", std::process::id());
+    let ns = Ns { url: url.clone(), name: name.clone() };
     let smoke = std::env::args().any(|a| a == "--test");
     let mut c = Criterion::default().configure_from_args();
     bench_writes(&mut c, &ns)?;
     c.final_summary();
-    replica_lag(&ns, smoke)
+    replica_lag(&Ns { url, name: format!("{name}_lag") }, smoke)
 }

@@ -40,7 +40,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 ///
 /// The connection is remade lazily: a call that fails on a lost
 /// connection returns [`StoreError::Database`], and the next call
-/// connects again.
+/// connects again. An append whose connection was lost while it
+/// committed may have committed or not; a
+/// [`DurableEngine`](crate::DurableEngine) retrying the same call finds
+/// its own rows if it did, and returns as committed without applying
+/// it twice.
 ///
 /// # Example
 ///
