@@ -588,13 +588,15 @@ fn a_burst_with_connections_killed_commits_each_mutation_once() {
                         Err(e) => panic!("{op:?}: {e}"),
                     }
                 }
+                // Paced, so that the kills land during the burst.
+                std::thread::sleep(Duration::from_millis(2));
             }
             done.store(true, Ordering::Release);
             failures
         });
         let mut kills = 0;
-        while kills < 4 && !done.load(Ordering::Acquire) {
-            std::thread::sleep(Duration::from_millis(40));
+        while kills < 3 && !done.load(Ordering::Acquire) {
+            std::thread::sleep(Duration::from_millis(20));
             kills += terminate(&app);
         }
         assert!(kills >= 1, "the burst ended before any kill");
