@@ -1,6 +1,7 @@
 //! [`DurableEngine`]: an engine whose every mutation is committed to a
 //! [`Store`] before it returns.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -82,7 +83,10 @@ pub enum WriteError {
     #[error(transparent)]
     Refused(MutationError),
     /// The store failed (or another writer won the race); nothing
-    /// changed, in memory or in the store.
+    /// changed in memory, nor in the store — unless the connection was
+    /// lost during the commit, whose outcome is then unknown: retrying
+    /// the same call (same actor, time and op) finds its own rows if it
+    /// did commit, and returns as committed without applying it twice.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -98,6 +102,21 @@ pub struct Progress {
     pub last_caught_up: Option<Instant>,
     /// How many events that read brought in.
     pub last_caught_up_events: usize,
+    /// The sequence number after the newest event this engine knows the
+    /// store to hold: from its own reads and commits, and from the
+    /// notifications passed to [`DurableEngine::notice`] (a
+    /// [`Follower`](crate::Follower) passes them). Never below
+    /// `next_seq`.
+    pub store_next_seq: u64,
+}
+
+impl Progress {
+    /// How many events the store is known to hold that the engine has
+    /// not applied yet: a replica's lag, in events.
+    #[must_use]
+    pub fn behind(&self) -> u64 {
+        self.store_next_seq.saturating_sub(self.next_seq)
+    }
 }
 
 /// An [`Engine`] whose every mutation is committed to a [`Store`] before
@@ -149,6 +168,8 @@ pub struct DurableEngine<S: Store> {
     store: Mutex<S>,
     options: Options,
     caught_up: Mutex<(Option<Instant>, usize)>,
+    /// The highest `seq + 1` passed to [`DurableEngine::notice`].
+    noticed: AtomicU64,
 }
 
 impl<S: Store> DurableEngine<S> {
@@ -240,6 +261,7 @@ impl<S: Store> DurableEngine<S> {
             store: Mutex::new(store),
             options,
             caught_up: Mutex::new((Some(Instant::now()), rows.len())),
+            noticed: AtomicU64::new(0),
         })
     }
 
@@ -334,7 +356,16 @@ impl<S: Store> DurableEngine<S> {
             let out = f(e);
             let rows = rows_of(e.events().get(before..).unwrap_or_default());
             if !rows.is_empty() {
-                self.lock_store().append(&rows)?;
+                let mut store = self.lock_store();
+                match store.append(&rows) {
+                    // The store holds exactly these rows: this very write
+                    // committed before, and its answer was lost (a
+                    // connection dropped during the commit). It is
+                    // committed; applying it again would duplicate it.
+                    Err(StoreError::Conflict { .. })
+                        if holds(&mut *store, &rows) => {}
+                    other => other?,
+                }
             }
             Ok((out, e.events().len()))
         });
@@ -417,6 +448,14 @@ impl<S: Store> DurableEngine<S> {
         }
     }
 
+    /// Records that the store holds the event `seq` (a notification
+    /// said so), which [`Progress::store_next_seq`] then shows until the
+    /// engine has caught up with it. Only a hint: nothing is read.
+    pub fn notice(&self, seq: u64) {
+        let _ =
+            self.noticed.fetch_max(seq.saturating_add(1), Ordering::Relaxed);
+    }
+
     /// How far this engine has followed its store.
     #[must_use]
     pub fn progress(&self) -> Progress {
@@ -428,6 +467,10 @@ impl<S: Store> DurableEngine<S> {
             next_seq: snap.next_event_seq(),
             last_caught_up,
             last_caught_up_events,
+            store_next_seq: self
+                .noticed
+                .load(Ordering::Relaxed)
+                .max(snap.next_event_seq()),
         }
     }
 
@@ -468,6 +511,17 @@ fn rows_of(events: &[Event]) -> Vec<Row> {
             event: serde_json::to_string(e).unwrap_or_default(),
         })
         .collect()
+}
+
+/// Whether `store` holds exactly `rows` (same sequence numbers,
+/// revisions and event text); a read that fails counts as no.
+fn holds<S: Store>(store: &mut S, rows: &[Row]) -> bool {
+    let Some(first) = rows.first() else {
+        return true;
+    };
+    store
+        .events_from(first.seq)
+        .is_ok_and(|stored| stored.get(..rows.len()) == Some(rows))
 }
 
 /// Replays stored rows on `engine`: each must be the next event and

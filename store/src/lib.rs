@@ -19,16 +19,28 @@
 //!   with a catch-up query; [`DurableEngine::at_least`] waits for a
 //!   revision (read-your-writes across instances).
 //!
+//! A [`Follower`] keeps a replica up to date: a thread that waits on a
+//! [`Waiter`] — a [`PgListener`]'s notifications, or [`Polling`] — and
+//! catches up after every wake-up and at least once per interval, so a
+//! lost notification only delays it. [`DurableEngine::progress`] shows
+//! how far behind it is.
+//!
 //! Both keep the whole audit log; checkpoints only bound how much of it
 //! an open replays.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod durable;
+mod follow;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
 
 pub use crate::durable::{DurableEngine, Options, Progress, WriteError};
+pub use crate::follow::{Follower, Polling, Waiter, Wake};
+#[cfg(feature = "postgres")]
+pub use crate::postgres::{PgListener, PgStore};
 #[cfg(feature = "sqlite")]
 pub use crate::sqlite::SqliteStore;
 pub use crate::store::{Checkpoint, Row, Store, StoreError};

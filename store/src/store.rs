@@ -109,6 +109,15 @@ pub enum StoreError {
     /// store.
     #[error("unsupported store format: {0}")]
     Format(String),
+    /// A PostgreSQL store's namespace (the schema its tables live in) is
+    /// not a plain lowercase identifier.
+    #[error("invalid namespace `{name}`: {reason}")]
+    Namespace {
+        /// The name given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// The engine's schema could not be built.
     #[error("invalid schema: {0}")]
     Schema(#[from] accord::SchemaError),

@@ -269,3 +269,28 @@ fn a_store_opens_under_a_schema_that_only_adds() {
         other => panic!("expected an upgrade error, got {other}"),
     }
 }
+
+/// A write whose rows the store already holds byte for byte (a commit
+/// whose answer was lost, retried) is taken as committed, not applied
+/// twice; rows that differ are a conflict.
+#[test]
+fn a_write_already_in_the_store_is_taken_as_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("policy.db");
+    let a = open(&path);
+    let b = open(&path);
+    let rev_b = b.apply(Actor::System, t(), create_org("Once")).unwrap();
+    let rev_a = a.apply(Actor::System, t(), create_org("Once")).unwrap();
+    assert_eq!(rev_a, rev_b);
+    assert_eq!(a.snapshot().to_json(), b.snapshot().to_json());
+    assert_eq!(open(&path).snapshot().events().len(), 1, "stored once");
+    b.apply(Actor::System, t(), create_org("B")).unwrap();
+    let lost = a.apply(Actor::System, t(), create_org("A"));
+    assert!(
+        matches!(
+            lost,
+            Err(WriteError::Store(StoreError::Conflict { seq: 1 }))
+        ),
+        "{lost:?}"
+    );
+}
