@@ -328,12 +328,12 @@ fn two_threads_hammering_one_namespace_share_one_gap_free_log() {
 }
 
 /// Run by `two_writer_processes_share_one_gap_free_log` in a child
-/// process: `CHILD_WRITES` mutations with retries.
+/// process: `CHILD_WRITES` mutations with retries. In an ordinary run
+/// (no namespace given) it returns at once.
 #[test]
-#[ignore = "a child process of two_writer_processes_share_one_gap_free_log"]
 fn child_writer() {
-    let ns = Ns(std::env::var(CHILD_NS)
-        .expect("run by two_writer_processes_share_one_gap_free_log"));
+    let Ok(ns) = std::env::var(CHILD_NS) else { return };
+    let ns = Ns(ns);
     let id = std::env::var(CHILD_ID).unwrap();
     let durable = open(&ns);
     for i in 0..CHILD_WRITES {
@@ -354,7 +354,7 @@ fn two_writer_processes_share_one_gap_free_log() {
     let mut children: Vec<_> = (0..2)
         .map(|id| {
             std::process::Command::new(&exe)
-                .args(["child_writer", "--exact", "--ignored"])
+                .args(["child_writer", "--exact"])
                 .args(["--test-threads=1", "--nocapture"])
                 .env(CHILD_NS, &ns.0)
                 .env(CHILD_ID, id.to_string())
