@@ -344,6 +344,18 @@ impl Engine {
         std::mem::take(&mut self.log)
     }
 
+    /// The digest of the last audit event logged, drained ones included
+    /// (empty before the first): the head of the hash chain, which the
+    /// next event's digest covers. A store checks that its log ends
+    /// where a snapshot's chain does by comparing it with the stored
+    /// event's digest.
+    #[must_use]
+    pub fn chain_head(&self) -> &str {
+        self.log
+            .last()
+            .map_or(self.log_base.digest.as_str(), |e| e.digest.as_str())
+    }
+
     /// The sequence number the next audit event will get: the number of
     /// events ever logged, drained ones included. A store that keeps the
     /// log elsewhere resumes from here.

@@ -241,7 +241,36 @@ impl<S: Store> DurableEngine<S> {
                 checkpoint.seq
             )));
         }
-        let rows = store.events_from(checkpoint.seq)?;
+        // Unless the checkpoint is where the store's log starts, the row
+        // before it must be the event its chain ends with: a log cut or
+        // edited behind the newest checkpoint is refused, not continued
+        // with a gap.
+        let base = store.base_seq()?.unwrap_or(checkpoint.seq);
+        let joined = checkpoint.seq > base;
+        let from = if joined { checkpoint.seq - 1 } else { checkpoint.seq };
+        let mut rows = store.events_from(from)?;
+        if joined {
+            let first = rows.first();
+            let joins = first.is_some_and(|r| {
+                r.seq == from
+                    && serde_json::from_str::<Event>(&r.event).is_ok_and(|e| {
+                        e.seq == from
+                            && e.revision.get() == checkpoint.revision
+                            && e.digest == engine.chain_head()
+                    })
+            });
+            if !joins {
+                return Err(StoreError::Damaged {
+                    seq: from,
+                    revision: first
+                        .map_or(checkpoint.revision, |r| r.revision),
+                    reason: "missing, or not the event the checkpoint after \
+                             it ends with"
+                        .to_owned(),
+                });
+            }
+            rows.remove(0);
+        }
         replay_rows(&mut engine, &rows)?;
         // The events replay under the schema they were written with; then
         // the engine moves to the application's, if that only adds to it,

@@ -73,6 +73,7 @@ struct Conn {
     events_from: Statement,
     first_taken: Statement,
     latest_checkpoint: Statement,
+    base_seq: Statement,
     write_checkpoint: Statement,
 }
 
@@ -168,6 +169,17 @@ impl Store for PgStore {
             })
         })
         .transpose()
+    }
+
+    fn base_seq(&mut self) -> Result<Option<u64>, StoreError> {
+        let conn = self.conn()?;
+        let found = conn.client.query_one(&conn.base_seq, &[]);
+        let row = match found {
+            Ok(row) => row,
+            Err(e) => return Err(self.failed(&e)),
+        };
+        let base: Option<i64> = row.try_get(0).map_err(|e| db(&e))?;
+        base.map(unsigned).transpose()
     }
 
     fn events_from(&mut self, from: u64) -> Result<Vec<Row>, StoreError> {
@@ -489,6 +501,8 @@ fn prepare(mut client: Client, ns: &str) -> Result<Conn, StoreError> {
         "SELECT seq, revision, snapshot FROM \"{ns}\".accord_checkpoints
          ORDER BY seq DESC LIMIT 1"
     ))?;
+    let base_seq =
+        prepare(format!("SELECT min(seq) FROM \"{ns}\".accord_checkpoints"))?;
     let write_checkpoint = prepare(format!(
         "INSERT INTO \"{ns}\".accord_checkpoints (seq, revision, snapshot)
          VALUES ($1, $2, $3) ON CONFLICT (seq) DO NOTHING"
@@ -499,6 +513,7 @@ fn prepare(mut client: Client, ns: &str) -> Result<Conn, StoreError> {
         events_from,
         first_taken,
         latest_checkpoint,
+        base_seq,
         write_checkpoint,
     })
 }

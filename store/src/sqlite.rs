@@ -124,6 +124,16 @@ impl Store for SqliteStore {
             .transpose()
     }
 
+    fn base_seq(&mut self) -> Result<Option<u64>, StoreError> {
+        let base: Option<i64> = self
+            .conn
+            .query_row("SELECT min(seq) FROM accord_checkpoints", [], |r| {
+                r.get(0)
+            })
+            .map_err(db)?;
+        base.map(unsigned).transpose()
+    }
+
     fn events_from(&mut self, from: u64) -> Result<Vec<Row>, StoreError> {
         let mut stmt = self
             .conn

@@ -40,6 +40,16 @@ pub trait Store: Send {
     /// The backend's error.
     fn latest_checkpoint(&mut self) -> Result<Option<Checkpoint>, StoreError>;
 
+    /// The sequence number of the oldest checkpoint: where the store's
+    /// log starts (0 for a store that began empty; later for one seeded
+    /// with a checkpoint of an existing engine). Every event from there
+    /// on must be in the store.
+    ///
+    /// # Errors
+    ///
+    /// The backend's error.
+    fn base_seq(&mut self) -> Result<Option<u64>, StoreError>;
+
     /// The events from sequence number `from` on, in order.
     ///
     /// # Errors

@@ -294,3 +294,33 @@ fn a_write_already_in_the_store_is_taken_as_committed() {
         "{lost:?}"
     );
 }
+
+/// Rows deleted or edited just behind the newest checkpoint are refused
+/// on open (the next write would otherwise leave a gap in the log).
+#[test]
+fn a_log_cut_behind_a_checkpoint_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("policy.db");
+    let options = Options::new().checkpoint_every(0);
+    let open = || {
+        DurableEngine::open_with(
+            SqliteStore::open(&path).unwrap(),
+            presets::arbiter(),
+            options.clone(),
+        )
+    };
+    let policy = open().unwrap();
+    for i in 0..5 {
+        policy
+            .apply(Actor::System, t(), create_org(&format!("O{i}")))
+            .unwrap();
+    }
+    policy.checkpoint().unwrap();
+    policy.apply(Actor::System, t(), create_org("After")).unwrap();
+    drop(policy);
+    assert_eq!(open().unwrap().revision().get(), 6, "intact, it opens");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("DELETE FROM accord_events WHERE seq IN (3, 4)", []).unwrap();
+    let err = open().unwrap_err();
+    assert!(matches!(err, StoreError::Damaged { seq: 4, .. }), "{err}");
+}
