@@ -1,0 +1,4 @@
+//! Integration tests of `accord-policy`.
+
+mod load;
+mod presets;
