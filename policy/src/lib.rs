@@ -109,6 +109,7 @@ config as the Rust presets.
 #![deny(rustdoc::broken_intra_doc_links)]
 
 mod convert;
+pub mod describe;
 pub mod diff;
 mod error;
 mod export;

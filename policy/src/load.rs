@@ -197,7 +197,7 @@ impl PolicyFile {
         let engine = self.build_empty()?;
         let mut s = Seeder::new(engine, at, true);
         s.exact = self.exact;
-        s.seed(self)?;
+        s.seed(&Sections::of(self))?;
         Ok(s.engine)
     }
 
@@ -217,7 +217,7 @@ impl PolicyFile {
         let mut s = Seeder::new(engine, Timestamp::from_unix_millis(0), true);
         s.exact = self.exact;
         s.fallback = Some(Vec::new());
-        s.seed(self)?;
+        s.seed(&Sections::of(self))?;
         let fell = s.fallback.take().unwrap_or_default();
         Ok((s.engine, fell))
     }
@@ -231,6 +231,36 @@ impl PolicyFile {
         toml::to_string(self).map_err(|e| {
             PolicyError::new(PolicyErrorKind::Export, e.to_string())
         })
+    }
+}
+
+/// The seed sections of a policy or test file.
+#[derive(Debug)]
+pub(crate) struct Sections<'a> {
+    pub(crate) orgs: &'a [Spanned<OrgDecl>],
+    pub(crate) users: &'a [Spanned<UserDecl>],
+    pub(crate) objects: &'a [Spanned<ObjectDecl>],
+    pub(crate) roles: &'a [Spanned<RoleDecl>],
+    pub(crate) permissions: &'a [Spanned<PermissionDecl>],
+    pub(crate) grants: &'a [Spanned<GrantDecl>],
+    pub(crate) connections: &'a [Spanned<ConnectionDecl>],
+    pub(crate) shares: &'a [Spanned<ShareDecl>],
+    pub(crate) transfers: &'a [Spanned<TransferDecl>],
+}
+
+impl<'a> Sections<'a> {
+    fn of(f: &'a PolicyFile) -> Sections<'a> {
+        Sections {
+            orgs: &f.orgs,
+            users: &f.users,
+            objects: &f.objects,
+            roles: &f.roles,
+            permissions: &f.permissions,
+            grants: &f.grants,
+            connections: &f.connections,
+            shares: &f.shares,
+            transfers: &f.transfers,
+        }
     }
 }
 
@@ -291,21 +321,21 @@ impl Seeder {
         f(&mut m).map(|r| r.value).map_err(|e| PolicyError::refused(&e))
     }
 
-    fn seed(&mut self, file: &PolicyFile) -> Res<()> {
+    pub(crate) fn seed(&mut self, file: &Sections<'_>) -> Res<()> {
         let sys = Actor::System;
-        each(&file.orgs, "orgs", |d| self.org(sys, d))?;
-        each(&file.users, "users", |d| self.user(sys, d))?;
-        each(&file.objects, "objects", |d| self.object(sys, d))?;
-        each(&file.roles, "roles", |d| self.role(sys, d))?;
-        each(&file.permissions, "permissions", |d| self.permission(sys, d))?;
+        each(file.orgs, "orgs", |d| self.org(sys, d))?;
+        each(file.users, "users", |d| self.user(sys, d))?;
+        each(file.objects, "objects", |d| self.object(sys, d))?;
+        each(file.roles, "roles", |d| self.role(sys, d))?;
+        each(file.permissions, "permissions", |d| self.permission(sys, d))?;
         if self.exact {
             self.prune_roles()?;
         }
-        each(&file.grants, "grants", |d| self.grant(sys, d))?;
+        each(file.grants, "grants", |d| self.grant(sys, d))?;
         if self.exact {
             self.prune_grants()?;
         }
-        each(&file.connections, "connections", |d| self.connection(d))?;
+        each(file.connections, "connections", |d| self.connection(d))?;
         for (i, d) in file.shares.iter().enumerate() {
             self.share_index = i;
             let actor = match &d.get_ref().by {
@@ -323,7 +353,7 @@ impl Seeder {
         if self.exact {
             self.prune_shares()?;
         }
-        each(&file.transfers, "transfers", |d| self.transfer(sys, d))?;
+        each(file.transfers, "transfers", |d| self.transfer(sys, d))?;
         Ok(())
     }
 
