@@ -133,6 +133,10 @@ pub fn export(engine: &Engine) -> Result<Export, PolicyError> {
                         })
                         .collect(),
                 ),
+                personal_to: r
+                    .personal_to()
+                    .and_then(|u| engine.user(u))
+                    .map(|u| u.email().to_owned()),
             })
         })
         .collect();

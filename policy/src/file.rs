@@ -300,6 +300,13 @@ pub struct RoleDecl {
     /// role when given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bound_to: Option<Vec<String>>,
+    /// The e-mail of the user whose personal role this is (the engine
+    /// creates it with the user when `personal_roles` is on): the entry
+    /// refers to that role whatever its name is now, and `name` stands
+    /// for it in the rest of the file. Exports write it, since the name
+    /// of a personal role holds a handle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal_to: Option<String>,
 }
 
 /// A permission and the roles holding it.

@@ -1,7 +1,7 @@
 //! Loading a policy file: build the engine from the schema and config,
 //! then apply the seed content through the engine's own mutations.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use accord::{
@@ -286,6 +286,8 @@ pub(crate) struct Seeder {
     kept: Kept,
     fallback: Option<Vec<usize>>,
     share_index: usize,
+    /// File names of personal roles whose name is now another.
+    aliases: HashMap<(OrgId, String), RoleId>,
 }
 
 type Res<T> = std::result::Result<T, PolicyError>;
@@ -305,6 +307,7 @@ impl Seeder {
             kept: Kept::default(),
             fallback: None,
             share_index: 0,
+            aliases: HashMap::new(),
         }
     }
 
@@ -385,7 +388,18 @@ impl Seeder {
         names: &[String],
         context: Option<OrgId>,
     ) -> Res<Vec<ObjectId>> {
-        names.iter().map(|n| refs::object(&self.engine, n, context)).collect()
+        names
+            .iter()
+            .map(|n| {
+                let alias = context.zip(n.strip_prefix("roles:")).and_then(
+                    |(org, name)| self.aliases.get(&(org, name.to_owned())),
+                );
+                match alias.and_then(|r| self.engine.role(*r)) {
+                    Some(r) => Ok(r.object()),
+                    None => refs::object(&self.engine, n, context),
+                }
+            })
+            .collect()
     }
 
     pub(crate) fn object(&mut self, actor: Actor, d: &ObjectDecl) -> Res<()> {
@@ -396,8 +410,19 @@ impl Seeder {
         Ok(())
     }
 
+    /// The role called `name` in `org`, by the file's name.
+    fn role_named(&self, org: OrgId, name: &str) -> Res<RoleId> {
+        match self.aliases.get(&(org, name.to_owned())) {
+            Some(r) => Ok(*r),
+            None => refs::role(&self.engine, org, name),
+        }
+    }
+
     pub(crate) fn role(&mut self, actor: Actor, d: &RoleDecl) -> Res<()> {
         let org = self.org_of(&d.org)?;
+        if let Some(email) = &d.personal_to {
+            return self.personal_role(org, email, d);
+        }
         if self.seeding {
             if let Some(id) = self.engine.role_by_name(org, &d.name) {
                 if !self.kept.roles.contains(&id) {
@@ -412,6 +437,42 @@ impl Seeder {
             m.create_bound_role(org, &d.name, description, &bound)
         })?;
         self.kept.roles.insert(id);
+        Ok(())
+    }
+
+    /// An entry naming the personal role of a user.
+    fn personal_role(
+        &mut self,
+        org: OrgId,
+        email: &str,
+        d: &RoleDecl,
+    ) -> Res<()> {
+        if !self.seeding {
+            return Err(PolicyError::reference(
+                "`personal_to` names a role the engine created: seed \
+                 content only",
+            ));
+        }
+        let user = refs::user(&self.engine, email)?;
+        let role = self
+            .engine
+            .user(user)
+            .and_then(accord::User::personal_role)
+            .filter(|r| self.engine.role(*r).is_some_and(|r| r.org() == org))
+            .ok_or_else(|| {
+                PolicyError::reference(format!(
+                    "user `{email}` has no personal role in organization \
+                     `{}`",
+                    d.org
+                ))
+            })?;
+        if self.kept.roles.contains(&role) {
+            return Err(PolicyError::reference(format!(
+                "the personal role of `{email}` is listed twice"
+            )));
+        }
+        self.kept.roles.insert(role);
+        self.aliases.insert((org, d.name.clone()), role);
         Ok(())
     }
 
@@ -456,7 +517,7 @@ impl Seeder {
         let roles: Vec<RoleId> = d
             .roles
             .iter()
-            .map(|r| refs::role(&self.engine, org, r))
+            .map(|r| self.role_named(org, r))
             .collect::<Res<_>>()?;
         let existing = if self.seeding {
             self.automatic_permission(org, d, &objects)
@@ -539,7 +600,7 @@ impl Seeder {
                 },
             )?,
         };
-        let role = refs::role(&self.engine, org, &d.role)?;
+        let role = self.role_named(org, &d.role)?;
         let bindings = self.objects(&d.bindings, Some(org))?;
         if self.seeding {
             if let Some(g) = self.grant_of(user, role) {

@@ -2,4 +2,5 @@
 
 mod load;
 mod presets;
+mod roundtrip;
 mod testing;
