@@ -352,31 +352,34 @@ fn print_list(names: &[String], json: bool) {
 
 fn validate(file: &Path, json: bool) -> Run {
     let e = load(file)?;
+    let data = e
+        .objects()
+        .filter(|(_, o)| o.kind() == accord::ObjectKind::Data)
+        .count();
     let counts = [
-        ("organizations", e.orgs().count()),
-        ("users", e.users().count()),
-        (
-            "objects",
-            e.objects()
-                .filter(|(_, o)| o.kind() == accord::ObjectKind::Data)
-                .count(),
-        ),
-        ("roles", e.roles().count()),
-        ("permissions", e.permissions().count()),
-        ("grants", e.grants().count()),
-        ("shares", e.shares().count()),
+        ("organization", "organizations", e.orgs().count()),
+        ("user", "users", e.users().count()),
+        ("object", "objects", data),
+        ("role", "roles", e.roles().count()),
+        ("permission", "permissions", e.permissions().count()),
+        ("grant", "grants", e.grants().count()),
+        ("share", "shares", e.shares().count()),
     ];
     if json {
         let mut v = serde_json::Map::new();
         v.insert("ok".to_owned(), json!(true));
-        for (k, n) in counts {
+        for (_, k, n) in counts {
             v.insert(k.to_owned(), json!(n));
         }
         v.insert("revision".to_owned(), json!(e.revision().get()));
         println!("{}", serde_json::Value::Object(v));
     } else {
-        let parts: Vec<String> =
-            counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        let parts: Vec<String> = counts
+            .iter()
+            .map(|(one, many, n)| {
+                format!("{n} {}", if *n == 1 { one } else { many })
+            })
+            .collect();
         println!(
             "ok: {}: {} (revision {})",
             file.display(),
