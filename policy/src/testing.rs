@@ -569,9 +569,9 @@ fn run_step(seeder: &mut Seeder, step: Step<'_>) -> Outcome {
                 let kind = describe::reason_kind(reason) == x.expect;
                 let names = match reason {
                     Reason::Role { role, permission, .. } => {
-                        x.role.as_ref().map_or(true, |n| {
+                        x.role.as_ref().is_none_or(|n| {
                             *n == refs::role_name(engine, *role)
-                        }) && x.permission.as_ref().map_or(true, |n| {
+                        }) && x.permission.as_ref().is_none_or(|n| {
                             engine
                                 .permission(*permission)
                                 .is_some_and(|p| p.name() == n.as_str())
