@@ -57,7 +57,10 @@
 //! A `mutate` step holds exactly one operation; those that take a seed
 //! entry (`create_org`, `create_user`, `create_object`, `create_role`,
 //! `create_permission`, `grant_role`, `share`, `transfer`) take it in the
-//! policy file's form, applied as the actor; the others are listed in
+//! policy file's form, applied as the actor (a `share` is then accepted
+//! on the grantee's behalf unless it says `accepted = false`; an entry
+//! needing several operations stops at the first refusal, whose code the
+//! step compares); the others are listed in
 //! [`MutateStep`]. The refusal codes are those of
 //! [`accord::MutationError::code`].
 
