@@ -1,0 +1,6 @@
+//! Integration tests of `accord-policy`.
+
+mod load;
+mod presets;
+mod roundtrip;
+mod testing;
