@@ -18,6 +18,7 @@
 mod gen;
 mod hostile;
 mod props;
+mod reachable;
 
 use accord::{
     Actor, Builder, Downstream, Engine, Grantee, Level, ObjectId, RoleId,
