@@ -1042,6 +1042,14 @@ fn validate_and_link(
         if !ok {
             return Err(bad(path(), "dangling organization, object or user"));
         }
+        // With the users' check above: a user's personal role and the
+        // user it is personal to name each other, so a user has one.
+        let personal_ok = r.personal.map_or(true, |u| {
+            users.get(u).is_some_and(|u| u.personal_role == Some(id))
+        });
+        if !personal_ok {
+            return Err(bad(path(), "not the personal role of its user"));
+        }
         if !role_names.insert_new(roles, id) {
             return Err(bad(path(), "duplicate name in its organization"));
         }

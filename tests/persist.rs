@@ -3,9 +3,13 @@
 //! loading of malformed or malicious snapshots.
 //!
 //! * [`props`]: a save/load round trip preserves every decision and the
-//!   snapshot itself; replaying the log on an empty engine reproduces the
-//!   state; loading a damaged snapshot (byte flips, truncations, deleted
-//!   fields) never panics.
+//!   snapshot itself; every state a random sequence of mutations passes
+//!   through loads back; replaying the log on an empty engine reproduces
+//!   the state; loading a damaged snapshot (byte flips, truncations,
+//!   deleted fields) never panics.
+//! * [`reachable`]: scenarios in which a mutation used to reach a state
+//!   that the loader refuses, or the loader accepted a snapshot that an
+//!   ordinary mutation then turned into one it refuses.
 //! * [`hostile`]: one test per committed sample in `tests/data/hostile/`,
 //!   each asserting the exact [`accord::LoadErrorKind`] (and path); replay
 //!   refuses logs with gaps, reordered and tampered events; limits are
@@ -33,6 +37,7 @@ mod gen;
 mod hostile;
 mod keyed;
 mod props;
+mod reachable;
 mod text;
 
 use accord::{

@@ -743,9 +743,9 @@ impl Engine {
         }
         let mut seen = IndexSet::new();
         for p in parents {
-            if !self.model.objects.contains(*p) {
-                return Err(not_found("parent object", p));
-            }
+            // Only data objects are parents, as `link_object` requires
+            // and as a snapshot is checked on load.
+            self.data_object(*p)?;
             if !seen.insert(*p) {
                 return Err(invalid(format!("parent `{p}` listed twice")));
             }

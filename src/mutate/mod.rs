@@ -593,13 +593,14 @@ impl Mutator<'_> {
     }
 
     /// Creates a data object of type `object_type` (by name) owned by
-    /// `org`, under `parents`. A user needs `create` on the type in their
-    /// own organization and `read` on every parent.
+    /// `org`, under `parents` (data objects). A user needs `create` on the
+    /// type in their own organization and `read` on every parent.
     ///
     /// # Errors
     ///
     /// Refused on missing authority, an unknown or policy type, an unknown
-    /// parent, a taken key, or a limit.
+    /// parent or one that is not a data object (the object of a user,
+    /// role or permission), a taken key, or a limit.
     pub fn create_object(
         &mut self,
         org: OrgId,
