@@ -11,7 +11,7 @@
 //!
 //! * [`SqliteStore`] (feature `sqlite`): one file, WAL mode, the embedded
 //!   default — `SqliteStore::open("policy.db")` creates or reopens it.
-//! * `PgStore` (feature `postgres`): a PostgreSQL database shared by
+//! * [`PgStore`] (feature `postgres`): a PostgreSQL database shared by
 //!   many application instances. Events are keyed by sequence number, so
 //!   of two writers racing for the same one exactly one commits and the
 //!   other gets [`StoreError::Conflict`], catches up and may retry;
@@ -27,6 +27,12 @@
 //!
 //! Both keep the whole audit log; checkpoints only bound how much of it
 //! an open replays.
+//!
+//! For the hot path, take a [`DurableEngine::reader`] per thread: its
+//! `check` costs one atomic load on top of [`accord::Engine::check`],
+//! while [`DurableEngine::check`] takes the published engine each time.
+//! The `service` example shows an axum service on either store, and the
+//! `durable` example a policy kept in one SQLite file.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod durable;
