@@ -366,6 +366,32 @@ pub(crate) fn same_digest(a: &str, b: &str) -> bool {
     crate::token::constant_time_eq(a, b)
 }
 
+impl fmt::Display for Outcome {
+    /// `applied`, or `refused: ` and the refusal's message.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Applied => f.write_str("applied"),
+            Outcome::Refused(r) => write!(f, "refused: {}", r.message),
+        }
+    }
+}
+
+impl fmt::Display for Event {
+    /// One line: sequence number, revision, actor, operation, outcome,
+    /// e.g. `#4 r3 user#1 grant role: applied`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "#{} {} {} {}: {}",
+            self.seq,
+            self.revision,
+            self.actor,
+            self.op.name(),
+            self.outcome
+        )
+    }
+}
+
 impl Event {
     /// Whether the mutation was applied.
     #[must_use]

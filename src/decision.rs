@@ -695,3 +695,81 @@ impl Engine {
         s
     }
 }
+
+impl std::fmt::Display for Decision {
+    /// `allow` or `deny`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.is_allow() { "allow" } else { "deny" })
+    }
+}
+
+impl std::fmt::Display for Subject {
+    /// `user#3`, `token#1` or `anonymous`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Subject::User(u) => write!(f, "{u}"),
+            Subject::Token(t) => write!(f, "{t}"),
+            Subject::Anonymous => f.write_str("anonymous"),
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    /// The path in handles, e.g. `role#2 (grant#4, permission#7)`; for
+    /// names, use [`Engine::render`].
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::Role { grant, role, permission } => {
+                write!(f, "{role} ({grant}, {permission})")
+            }
+            Reason::Share { share, chain } => {
+                write!(f, "{share}")?;
+                if chain.len() > 1 {
+                    f.write_str(" (chain")?;
+                    for s in chain {
+                        write!(f, " {s}")?;
+                    }
+                    f.write_str(")")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Denial {
+    /// Why access was denied, in words.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Denial::UnknownSubject => "the subject is not a known user",
+            Denial::UnknownAction => "the action is not in the schema",
+            Denial::TokenCap => {
+                "a token may not do this: the action is administrative or \
+                 above read, or the object is outside the token's scope"
+            }
+            Denial::UnknownObject => "the object does not exist",
+            Denial::NoMatchingGrant => {
+                "no grant or share of the subject covers the object with \
+                 this action"
+            }
+        })
+    }
+}
+
+impl std::fmt::Display for Response {
+    /// The decision, then each reason or the denial, in handles, e.g.
+    /// `allow: role#2 (grant#4, permission#7)`; for names, use
+    /// [`Engine::render`].
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.decision)?;
+        let mut sep = ": ";
+        for r in &self.reasons {
+            write!(f, "{sep}{r}")?;
+            sep = "; ";
+        }
+        if let Some(d) = &self.denial {
+            write!(f, "{sep}{d}")?;
+        }
+        Ok(())
+    }
+}

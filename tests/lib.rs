@@ -3,6 +3,7 @@
 #[cfg(feature = "accounts")]
 mod accounts;
 mod arbiter;
+mod display;
 mod persist;
 mod projects;
 mod properties;

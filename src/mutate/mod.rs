@@ -398,6 +398,13 @@ pub struct Receipt<T> {
     pub revision: Revision,
 }
 
+impl<T: std::fmt::Display> std::fmt::Display for Receipt<T> {
+    /// The value and the revision, e.g. `org#0 at r1`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} at {}", self.value, self.revision)
+    }
+}
+
 impl Engine {
     /// Starts mutations by `actor` at time `at`.
     ///
