@@ -195,6 +195,60 @@ impl<S: Store> DurableEngine<S> {
         DurableEngine::open_with(store, builder, Options::default())
     }
 
+    /// Moves `engine` into `store`, which must be empty, and opens it:
+    /// the way from a policy kept in snapshot files to a durable one.
+    /// The engine's retained audit events are written to the store, then
+    /// a checkpoint of its state, where the store's log starts (its
+    /// base); events drained from the engine before are not in the
+    /// store.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Format`] when the store is not empty; the store's
+    /// error; as [`DurableEngine::open`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use accord::{presets, Actor, Engine, Timestamp};
+    /// use accord_store::{DurableEngine, Options, SqliteStore};
+    ///
+    /// let mut engine = presets::arbiter().build()?;
+    /// engine.act(Actor::System, Timestamp::default()).create_org("Utility X")?;
+    /// let json = engine.to_json(); // as kept in a snapshot file
+    ///
+    /// let engine = Engine::from_json(&json)?;
+    /// let policy = DurableEngine::import(SqliteStore::in_memory()?, engine, Options::new())?;
+    /// assert!(policy.snapshot().org_by_name("Utility X").is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn import(
+        mut store: S,
+        mut engine: Engine,
+        options: Options,
+    ) -> Result<Self, StoreError> {
+        let empty = store.latest_checkpoint()?.is_none()
+            && store.events_from(0)?.is_empty();
+        if !empty {
+            return Err(StoreError::Format(
+                "the store is not empty: import into a new one".to_owned(),
+            ));
+        }
+        let rows = rows_of(engine.events());
+        if !rows.is_empty() {
+            store.append(&rows)?;
+        }
+        let _ = engine.drain_events();
+        store.write_checkpoint(&Checkpoint {
+            seq: engine.next_event_seq(),
+            revision: engine.revision().get(),
+            snapshot: engine.to_json(),
+        })?;
+        let builder = Builder::new(engine.schema().clone())
+            .config(engine.config().clone());
+        DurableEngine::open_with(store, builder, options)
+    }
+
     /// [`DurableEngine::open`] with `options`.
     ///
     /// # Errors

@@ -324,3 +324,46 @@ fn a_log_cut_behind_a_checkpoint_is_refused() {
     let err = open().unwrap_err();
     assert!(matches!(err, StoreError::Damaged { seq: 4, .. }), "{err}");
 }
+
+/// A policy kept in a snapshot moves into an empty store with its state
+/// and retained log; a store that is not empty refuses it.
+#[test]
+fn a_snapshot_imports_into_an_empty_store() {
+    let mut engine = presets::arbiter().build().unwrap();
+    let mut sys = engine.act(Actor::System, t());
+    let org = sys.create_org("Utility X").unwrap().value;
+    sys.create_object(org, "sites", "plant", &[]).unwrap();
+    let _ = sys.create_org("Utility X");
+    let json = engine.to_json();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("policy.db");
+    let loaded = Engine::from_json(&json).unwrap();
+    let policy = DurableEngine::import(
+        SqliteStore::open(&path).unwrap(),
+        loaded,
+        Options::new(),
+    )
+    .unwrap();
+    policy.apply(Actor::System, t(), create_org("After")).unwrap();
+    drop(policy);
+    let again = open(&path);
+    assert_eq!(again.revision().get(), 3);
+    let snap = again.snapshot();
+    let sites = snap.schema().object_type("sites").unwrap();
+    assert!(snap.object_by_key(sites, "plant").is_some());
+    assert!(snap.org_by_name("After").is_some());
+    // The imported log is in the store, refusal included.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM accord_events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 4);
+    drop(again);
+    let err = DurableEngine::import(
+        SqliteStore::open(&path).unwrap(),
+        Engine::from_json(&json).unwrap(),
+        Options::new(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, StoreError::Format(_)), "{err}");
+}
