@@ -65,17 +65,20 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Write a policy file's engine as a JSON snapshot.
+    /// Write a policy file's engine as a JSON snapshot, or into a new
+    /// store (`-o sqlite:PATH`).
     Export {
         /// The policy file.
         file: PathBuf,
-        /// Where to write (standard output when left out).
+        /// Where to write (standard output when left out; `sqlite:PATH`
+        /// for a new SQLite store).
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
-    /// Write a JSON snapshot's engine as a policy file.
+    /// Write a JSON snapshot's (or a store's, `sqlite:PATH`) engine as a
+    /// policy file.
     Import {
-        /// The snapshot.
+        /// The snapshot, or `sqlite:PATH`.
         snapshot: PathBuf,
         /// Where to write (standard output when left out).
         #[arg(short, long)]
@@ -160,7 +163,26 @@ fn is_json(path: &Path) -> bool {
 }
 
 /// Loads a policy file, or a snapshot when the name ends in `.json`.
+/// A store given as `sqlite:PATH`: the path.
+fn store_path(path: &Path) -> Option<&Path> {
+    path.to_str()?.strip_prefix("sqlite:").map(Path::new)
+}
+
 fn load(path: &Path) -> Result<Engine, Fatal> {
+    if let Some(db) = store_path(path) {
+        if !db.is_file() {
+            return Err(Fatal(format!("{}: no such store", db.display())));
+        }
+        let fail = |e: accord_store::StoreError| {
+            Fatal(format!("{}: {e}", db.display()))
+        };
+        let store = accord_store::SqliteStore::open(db).map_err(fail)?;
+        let options = accord_store::Options::new().checkpoint_every(0);
+        let durable =
+            accord_store::DurableEngine::open_existing(store, options)
+                .map_err(fail)?;
+        return Ok(Engine::clone(&durable.snapshot()));
+    }
     if is_json(path) {
         let text = accord_policy::read_text(path)?;
         Engine::from_json(&text)
@@ -300,15 +322,31 @@ fn run(cli: &Cli) -> Run {
         Command::Test { files } => test(files, json),
         Command::Export { file, output } => {
             let engine = load(file)?;
+            if let Some(db) = output.as_deref().and_then(store_path) {
+                let fail = |e: accord_store::StoreError| {
+                    Fatal(format!("{}: {e}", db.display()))
+                };
+                let store =
+                    accord_store::SqliteStore::open(db).map_err(fail)?;
+                let options = accord_store::Options::new();
+                accord_store::DurableEngine::import(store, engine, options)
+                    .map_err(fail)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let mut text = engine.to_json();
             text.push('\n');
             write_out(output.as_deref(), &text)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { snapshot, output } => {
-            let text = accord_policy::read_text(snapshot)?;
-            let engine = Engine::from_json(&text)
-                .map_err(|e| Fatal(format!("{}: {e}", snapshot.display())))?;
+            let engine = if store_path(snapshot).is_some() {
+                load(snapshot)?
+            } else {
+                let text = accord_policy::read_text(snapshot)?;
+                Engine::from_json(&text).map_err(|e| {
+                    Fatal(format!("{}: {e}", snapshot.display()))
+                })?
+            };
             let export = accord_policy::export(&engine)?;
             for w in &export.warnings {
                 eprintln!("warning: {w}");

@@ -387,3 +387,51 @@ fn usage_errors_exit_2() {
     assert_eq!(help.code, 0);
     assert!(help.stdout.contains("validate"));
 }
+
+/// A policy file moves into a new SQLite store, which the queries and
+/// `import` then read; a store that holds a policy refuses a second one,
+/// and a missing store is an input error that creates nothing.
+#[test]
+fn export_to_a_store_and_read_it_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = policy(dir.path());
+    let db = dir.path().join("policy.db");
+    let store = format!("sqlite:{}", db.display());
+    let out = accord(&["export", &p, "-o", &store]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = accord(&[
+        "check",
+        &store,
+        "ann@utility.example",
+        "read",
+        "sites:plant-y",
+    ]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "allow\n"),
+        "{}",
+        out.stderr
+    );
+    let back = dir.path().join("back.toml").display().to_string();
+    let out = accord(&["import", &store, "-o", &back]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // The same policy as the file's own snapshot.
+    let snap = dir.path().join("engine.json").display().to_string();
+    assert_eq!(accord(&["export", &p, "-o", &snap]).code, 0);
+    let out = accord(&["diff", &snap, &back]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, "no differences\n"));
+    let out = accord(&["export", &p, "-o", &store]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("already holds a policy"), "{}", out.stderr);
+    let missing = dir.path().join("missing.db");
+    let out = accord(&[
+        "check",
+        &format!("sqlite:{}", missing.display()),
+        "anonymous",
+        "read",
+        "sites:plant-y",
+    ]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("no such store"), "{}", out.stderr);
+    assert!(!missing.exists());
+}

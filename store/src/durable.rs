@@ -204,7 +204,7 @@ impl<S: Store> DurableEngine<S> {
     ///
     /// # Errors
     ///
-    /// [`StoreError::Format`] when the store is not empty; the store's
+    /// [`StoreError::NotEmpty`] when the store is not empty; the store's
     /// error; as [`DurableEngine::open`].
     ///
     /// # Example
@@ -230,9 +230,7 @@ impl<S: Store> DurableEngine<S> {
         let empty = store.latest_checkpoint()?.is_none()
             && store.events_from(0)?.is_empty();
         if !empty {
-            return Err(StoreError::Format(
-                "the store is not empty: import into a new one".to_owned(),
-            ));
+            return Err(StoreError::NotEmpty);
         }
         let rows = rows_of(engine.events());
         if !rows.is_empty() {
@@ -255,14 +253,38 @@ impl<S: Store> DurableEngine<S> {
     ///
     /// As [`DurableEngine::open`].
     pub fn open_with(
-        mut store: S,
+        store: S,
         builder: Builder,
         options: Options,
     ) -> Result<Self, StoreError> {
-        let newer = builder.schema().cloned();
-        let checkpoint = match store.latest_checkpoint()? {
-            Some(checkpoint) => checkpoint,
-            None => {
+        DurableEngine::open_inner(store, Some(builder), options)
+    }
+
+    /// Opens a store that holds a policy, under the schema it holds (no
+    /// upgrade): for tools that read a store without building the
+    /// application's engine.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Empty`] when the store is empty; as
+    /// [`DurableEngine::open`].
+    pub fn open_existing(
+        store: S,
+        options: Options,
+    ) -> Result<Self, StoreError> {
+        DurableEngine::open_inner(store, None, options)
+    }
+
+    fn open_inner(
+        mut store: S,
+        builder: Option<Builder>,
+        options: Options,
+    ) -> Result<Self, StoreError> {
+        let newer = builder.as_ref().and_then(|b| b.schema().cloned());
+        let checkpoint = match (store.latest_checkpoint()?, builder) {
+            (Some(checkpoint), _) => checkpoint,
+            (None, None) => return Err(StoreError::Empty),
+            (None, Some(builder)) => {
                 let builder = match &options.audit_key {
                     Some(key) => builder.audit_key(key.clone()),
                     None => builder,

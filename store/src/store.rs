@@ -115,6 +115,14 @@ pub enum StoreError {
     /// the change).
     #[error("the store's schema cannot move to this one: {0}")]
     Upgrade(accord::LoadError),
+    /// [`DurableEngine::import`](crate::DurableEngine::import): the store
+    /// already holds a policy.
+    #[error("the store already holds a policy: import into a new one")]
+    NotEmpty,
+    /// [`DurableEngine::open_existing`](crate::DurableEngine::open_existing):
+    /// the store holds no policy.
+    #[error("the store holds no policy")]
+    Empty,
     /// The store was written by a newer format, or is not an accord
     /// store.
     #[error("unsupported store format: {0}")]

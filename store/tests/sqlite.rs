@@ -365,5 +365,5 @@ fn a_snapshot_imports_into_an_empty_store() {
         Options::new(),
     )
     .unwrap_err();
-    assert!(matches!(err, StoreError::Format(_)), "{err}");
+    assert!(matches!(err, StoreError::NotEmpty), "{err}");
 }
