@@ -161,8 +161,9 @@ buffer). [`Engine`] implements serde's traits for any other format (the
 tests round-trip it through JSON and bincode), and so does every record,
 [`Op`] and [`Event`], with `deny_unknown_fields`.
 
-Loading trusts nothing in the snapshot and rebuilds every
-back-reference, ancestor set and index entry itself. It checks the
+Loading validates everything a snapshot holds, and rebuilds every
+back-reference, ancestor set and index entry itself rather than reading
+them. It checks the
 version and the schema; that no handle dangles and objects form no
 cycle; that permissions list only objects of their organization and
 type, no administrative role is granted outside its organization,
@@ -186,14 +187,15 @@ A [`Loader`] configures a load ([`Engine::from_json`] uses
   HMAC-SHA256 (give it to [`Builder::audit_key`] when building). With a
   key, only its holder can forge events, and a snapshot carries a seal
   over its state and where its log starts and ends, so a dropped tail or
-  a state edited apart from its log is refused, after a drain too. A keyed loader refuses an unkeyed snapshot
-  ([`LoadErrorKind::Unkeyed`]), an unkeyed loader a keyed one
-  ([`LoadErrorKind::KeyRequired`]). Without a key the chain is plain
-  SHA-256: it shows accidental damage (a flipped byte, a lost, repeated
-  or reordered event, spliced logs), not forgery, since a writer can
-  recompute every digest. A key does not detect a writer who holds it,
-  and neither mode detects a whole snapshot replaced by an older genuine
-  one (a rollback): compare its revision with one kept elsewhere.
+  a state edited apart from its log is refused, after a drain too. A
+  keyed loader refuses an unkeyed snapshot ([`LoadErrorKind::Unkeyed`]),
+  an unkeyed loader a keyed one ([`LoadErrorKind::KeyRequired`]).
+  Without a key the chain is plain SHA-256: it shows accidental damage
+  (a flipped byte, a lost, repeated or reordered event, spliced logs),
+  not forgery, since a writer can recompute every digest. A key does not
+  detect a writer who holds it, and neither mode detects a whole
+  snapshot replaced by an older genuine one (a rollback): compare its
+  revision with one kept elsewhere.
 * [`Loader::verify_log`]: also replays the snapshot's whole log and
   refuses a state it does not produce
   ([`LoadErrorKind::StateMismatch`]); it needs the log from the genesis,
