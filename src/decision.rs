@@ -489,10 +489,13 @@ impl Engine {
     }
 
     /// Decides like [`Engine::check`] and says why: every grant, role and
-    /// permission that allows the action, or the reason for denial.
+    /// permission that allows the action and a share that does, or the
+    /// reason for denial.
     ///
-    /// The reasons are found by scanning the subject's grants directly in
-    /// the policy store, independently of the index `check` reads.
+    /// The decision is `check`'s. The reasons are read from the policy
+    /// store: the subject's grants, their roles and permissions (scanned
+    /// only when the index says one of the user's grants may cover the
+    /// object), and the share that reaches the object, with its chain.
     ///
     /// # Example
     ///

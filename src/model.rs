@@ -1364,7 +1364,7 @@ impl Model {
 mod tests {
     use super::*;
 
-    /// The record sizes `DESIGN.md` quotes, on 64-bit targets: an object
+    /// The record sizes `BENCHMARKS.md` quotes, on 64-bit targets: an object
     /// record is 48 bytes (it was 168 with its back-reference sets inline)
     /// with a 16-byte lineage, and a back-reference set costs 24 bytes,
     /// with up to four handles in place; a user's grants keep two in

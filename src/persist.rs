@@ -147,7 +147,7 @@ impl Serialize for Engine {
 /// ahead of its elements, whatever length the input claims; a format's
 /// own allocations are the format's to bound: load untrusted bincode
 /// from a reader with a byte limit (see the crate docs,
-/// [Serialization](crate#serialization)).
+/// [Binary snapshots](crate#binary-snapshots)).
 impl<'de> Deserialize<'de> for Engine {
     /// Deserializes and validates a snapshot; see [`Engine::from_json`].
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -262,7 +262,7 @@ impl Engine {
     /// Safe on untrusted input: JSON claims no lengths, so what a load
     /// allocates follows the bytes read. A binary format read from a
     /// stream needs a byte limit; see
-    /// [Serialization](crate#serialization) in the crate docs.
+    /// [Binary snapshots](crate#binary-snapshots) in the crate docs.
     ///
     /// # Errors
     ///

@@ -41,6 +41,23 @@ use crate::schema::{ActionSpec, Level, Schema, Threshold};
 ///     "Delete metadata", "Update all", "Administer data access controls"]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// # Policy file
+///
+/// The same preset as a policy file for `accord-policy` and the
+/// `accord` tool: `policy/presets/arbiter.toml` in the repository.
+/// `accord-policy`'s tests check that it gives this function's schema
+/// and config.
+///
+// The file belongs to the `accord-policy` package, which `cargo package`
+// leaves out of this crate's archive: `build.rs` sets the cfg only where
+// the file is there, so the published crate still builds and documents.
+#[cfg_attr(accord_preset_files, doc = "```toml")]
+#[cfg_attr(
+    accord_preset_files,
+    doc = include_str!("../policy/presets/arbiter.toml")
+)]
+#[cfg_attr(accord_preset_files, doc = "```")]
 #[must_use]
 pub fn arbiter() -> Builder {
     Builder::from_result(arbiter_schema()).configure(|c| {
@@ -221,6 +238,23 @@ pub fn arbiter_schema() -> Result<Schema, SchemaError> {
 /// assert!(!engine.check(Subject::User(mary), update, property).is_allow());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// # Policy file
+///
+/// The same preset as a policy file for `accord-policy` and the
+/// `accord` tool: `policy/presets/portfolio.toml` in the repository.
+/// `accord-policy`'s tests check that it gives this function's schema
+/// and config.
+///
+// The file belongs to the `accord-policy` package, which `cargo package`
+// leaves out of this crate's archive: `build.rs` sets the cfg only where
+// the file is there, so the published crate still builds and documents.
+#[cfg_attr(accord_preset_files, doc = "```toml")]
+#[cfg_attr(
+    accord_preset_files,
+    doc = include_str!("../policy/presets/portfolio.toml")
+)]
+#[cfg_attr(accord_preset_files, doc = "```")]
 #[must_use]
 pub fn portfolio() -> Builder {
     Builder::from_result(portfolio_schema()).configure(|c| {
@@ -334,6 +368,23 @@ pub fn portfolio_schema() -> Result<Schema, SchemaError> {
 /// assert!(engine.public_objects(ty).is_empty());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// # Policy file
+///
+/// The same preset as a policy file for `accord-policy` and the
+/// `accord` tool: `policy/presets/project_portal.toml` in the repository.
+/// `accord-policy`'s tests check that it gives this function's schema
+/// and config.
+///
+// The file belongs to the `accord-policy` package, which `cargo package`
+// leaves out of this crate's archive: `build.rs` sets the cfg only where
+// the file is there, so the published crate still builds and documents.
+#[cfg_attr(accord_preset_files, doc = "```toml")]
+#[cfg_attr(
+    accord_preset_files,
+    doc = include_str!("../policy/presets/project_portal.toml")
+)]
+#[cfg_attr(accord_preset_files, doc = "```")]
 #[must_use]
 pub fn project_portal() -> Builder {
     Builder::from_result(project_portal_schema()).configure(|c| {
@@ -411,6 +462,23 @@ pub fn project_portal_schema() -> Result<Schema, SchemaError> {
 /// assert!(!engine.check(Subject::User(tech_user), read, theirs).is_allow());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// # Policy file
+///
+/// The same preset as a policy file for `accord-policy` and the
+/// `accord` tool: `policy/presets/metering.toml` in the repository.
+/// `accord-policy`'s tests check that it gives this function's schema
+/// and config.
+///
+// The file belongs to the `accord-policy` package, which `cargo package`
+// leaves out of this crate's archive: `build.rs` sets the cfg only where
+// the file is there, so the published crate still builds and documents.
+#[cfg_attr(accord_preset_files, doc = "```toml")]
+#[cfg_attr(
+    accord_preset_files,
+    doc = include_str!("../policy/presets/metering.toml")
+)]
+#[cfg_attr(accord_preset_files, doc = "```")]
 #[must_use]
 pub fn metering() -> Builder {
     Builder::from_result(metering_schema())
