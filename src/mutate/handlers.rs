@@ -9,8 +9,7 @@ use std::fmt::Display;
 use indexmap::IndexSet;
 use smallvec::SmallVec;
 
-use super::{Created, Op};
-use crate::audit::Actor;
+use super::Created;
 use crate::decision::Subject;
 use crate::engine::Downstream;
 use crate::error::{ErrorKind, MutationError};
@@ -61,139 +60,6 @@ pub(super) enum Who {
 }
 
 impl Engine {
-    pub(crate) fn execute(
-        &mut self,
-        actor: Actor,
-        op: &Op,
-    ) -> Result<Created> {
-        let name = op.name();
-        let who = match actor {
-            Actor::System => Who::System,
-            Actor::User(u) => match self.model.users.get(u) {
-                Some(user) => Who::User(u, user.org),
-                None => {
-                    return Err(denied(name, format!("unknown actor `{u}`")))
-                }
-            },
-        };
-        match op {
-            Op::CreateOrg { name: n } => self.create_org(who, name, n),
-            Op::DeleteOrg { org } => self.delete_org(who, name, *org),
-            Op::AcceptTerms { org } => {
-                self.require_platform(who, name)?;
-                let o = self.model.orgs.get_mut(*org);
-                let o = o.ok_or_else(|| not_found("organization", org))?;
-                o.accepted_terms = true;
-                Ok(Created::Nothing)
-            }
-            Op::CreateUser { org, email } => {
-                self.create_user(who, name, *org, email)
-            }
-            Op::DeleteUser { user } => {
-                self.require_platform(who, name)?;
-                if !self.model.users.contains(*user) {
-                    return Err(not_found("user", user));
-                }
-                let mut dirty = Dirty::default();
-                self.model.remove_user(*user, &mut dirty);
-                self.index.refresh(&self.model, dirty);
-                self.cascade_all();
-                Ok(Created::Nothing)
-            }
-            Op::SetPlatformAdmin { user, admin } => {
-                self.require_platform(who, name)?;
-                let u = self.model.users.get_mut(*user);
-                let u = u.ok_or_else(|| not_found("user", user))?;
-                u.platform_admin = *admin;
-                Ok(Created::Nothing)
-            }
-            Op::CreateObject { org, object_type, key, parents } => {
-                self.create_object(who, name, *org, object_type, key, parents)
-            }
-            Op::DeleteObject { object } => {
-                self.delete_object(who, name, *object)
-            }
-            Op::LinkObject { child, parent } => {
-                self.link_object(who, name, *child, *parent)
-            }
-            Op::UnlinkObject { child, parent } => {
-                self.unlink_object(who, name, *child, *parent)
-            }
-            Op::CreateRole {
-                org,
-                name: n,
-                description,
-                required_bindings,
-            } => self.create_role(
-                who,
-                name,
-                *org,
-                n,
-                description,
-                required_bindings,
-            ),
-            Op::DeleteRole { role } => {
-                let r = self.model.roles.get(*role);
-                let r = r.ok_or_else(|| not_found("role", role))?;
-                self.require_action(who, name, DELETE, r.object)?;
-                let mut dirty = Dirty::default();
-                self.model.remove_role(*role, &mut dirty);
-                self.index.refresh(&self.model, dirty);
-                Ok(Created::Nothing)
-            }
-            Op::CreatePermission {
-                org,
-                name: n,
-                action,
-                object_type,
-                applies_to_all,
-                objects,
-            } => self.create_permission(
-                who,
-                name,
-                *org,
-                n,
-                action,
-                object_type,
-                *applies_to_all,
-                objects,
-            ),
-            Op::DeletePermission { permission } => {
-                let p = self.model.permissions.get(*permission);
-                let p =
-                    p.ok_or_else(|| not_found("permission", permission))?;
-                self.require_action(who, name, DELETE, p.object)?;
-                let mut dirty = Dirty::default();
-                self.model.remove_permission(*permission, &mut dirty);
-                self.index.refresh(&self.model, dirty);
-                Ok(Created::Nothing)
-            }
-            Op::AddObjectToPermission { permission, object } => {
-                self.add_object_to_permission(who, name, *permission, *object)
-            }
-            Op::RemoveObjectFromPermission { permission, object } => self
-                .remove_object_from_permission(
-                    who,
-                    name,
-                    *permission,
-                    *object,
-                ),
-            Op::AddPermissionToRole { role, permission } => {
-                self.add_permission_to_role(who, name, *role, *permission)
-            }
-            Op::RemovePermissionFromRole { role, permission } => {
-                self.remove_permission_from_role(who, name, *role, *permission)
-            }
-            Op::GrantRole { user, role, bindings } => {
-                self.grant_role(who, name, *user, *role, bindings)
-            }
-            Op::RevokeRole { user, role } => {
-                self.revoke_role(who, name, *user, *role)
-            }
-            _ => self.execute_sharing(who, name, op),
-        }
-    }
-
     // ----- authority helpers -------------------------------------------
 
     pub(super) fn require_platform(
@@ -481,7 +347,7 @@ impl Engine {
 
     // ----- organizations and users -------------------------------------
 
-    fn create_org(
+    pub(super) fn create_org(
         &mut self,
         who: Who,
         op: &'static str,
@@ -546,7 +412,7 @@ impl Engine {
         Ok(Created::Org(org))
     }
 
-    fn delete_org(
+    pub(super) fn delete_org(
         &mut self,
         who: Who,
         op: &'static str,
@@ -597,6 +463,19 @@ impl Engine {
         }
         self.index.refresh(&self.model, dirty);
         self.cascade_all();
+        Ok(Created::Nothing)
+    }
+
+    pub(super) fn accept_terms(
+        &mut self,
+        who: Who,
+        op: &'static str,
+        org: OrgId,
+    ) -> Result<Created> {
+        self.require_platform(who, op)?;
+        let o = self.model.orgs.get_mut(org);
+        let o = o.ok_or_else(|| not_found("organization", org))?;
+        o.accepted_terms = true;
         Ok(Created::Nothing)
     }
 
@@ -712,9 +591,40 @@ impl Engine {
         Ok(Created::User(uid))
     }
 
+    pub(super) fn delete_user(
+        &mut self,
+        who: Who,
+        op: &'static str,
+        user: UserId,
+    ) -> Result<Created> {
+        self.require_platform(who, op)?;
+        if !self.model.users.contains(user) {
+            return Err(not_found("user", user));
+        }
+        let mut dirty = Dirty::default();
+        self.model.remove_user(user, &mut dirty);
+        self.index.refresh(&self.model, dirty);
+        self.cascade_all();
+        Ok(Created::Nothing)
+    }
+
+    pub(super) fn set_platform_admin(
+        &mut self,
+        who: Who,
+        op: &'static str,
+        user: UserId,
+        admin: bool,
+    ) -> Result<Created> {
+        self.require_platform(who, op)?;
+        let u = self.model.users.get_mut(user);
+        let u = u.ok_or_else(|| not_found("user", user))?;
+        u.platform_admin = admin;
+        Ok(Created::Nothing)
+    }
+
     // ----- objects -----------------------------------------------------
 
-    fn create_object(
+    pub(super) fn create_object(
         &mut self,
         who: Who,
         op: &'static str,
@@ -791,7 +701,7 @@ impl Engine {
         Ok(o)
     }
 
-    fn delete_object(
+    pub(super) fn delete_object(
         &mut self,
         who: Who,
         op: &'static str,
@@ -824,7 +734,7 @@ impl Engine {
         Ok(Created::Nothing)
     }
 
-    fn link_object(
+    pub(super) fn link_object(
         &mut self,
         who: Who,
         op: &'static str,
@@ -873,7 +783,7 @@ impl Engine {
         Ok(Created::Nothing)
     }
 
-    fn unlink_object(
+    pub(super) fn unlink_object(
         &mut self,
         who: Who,
         op: &'static str,
@@ -925,7 +835,7 @@ impl Engine {
 
     // ----- roles and permissions ---------------------------------------
 
-    fn create_role(
+    pub(super) fn create_role(
         &mut self,
         who: Who,
         op: &'static str,
@@ -994,8 +904,23 @@ impl Engine {
         Ok(Created::Role(role))
     }
 
+    pub(super) fn delete_role(
+        &mut self,
+        who: Who,
+        op: &'static str,
+        role: RoleId,
+    ) -> Result<Created> {
+        let r = self.model.roles.get(role);
+        let r = r.ok_or_else(|| not_found("role", role))?;
+        self.require_action(who, op, DELETE, r.object)?;
+        let mut dirty = Dirty::default();
+        self.model.remove_role(role, &mut dirty);
+        self.index.refresh(&self.model, dirty);
+        Ok(Created::Nothing)
+    }
+
     #[expect(clippy::too_many_arguments, reason = "one per op field")]
-    fn create_permission(
+    pub(super) fn create_permission(
         &mut self,
         who: Who,
         op: &'static str,
@@ -1047,6 +972,21 @@ impl Engine {
         Ok(Created::Permission(id))
     }
 
+    pub(super) fn delete_permission(
+        &mut self,
+        who: Who,
+        op: &'static str,
+        permission: PermissionId,
+    ) -> Result<Created> {
+        let p = self.model.permissions.get(permission);
+        let p = p.ok_or_else(|| not_found("permission", permission))?;
+        self.require_action(who, op, DELETE, p.object)?;
+        let mut dirty = Dirty::default();
+        self.model.remove_permission(permission, &mut dirty);
+        self.index.refresh(&self.model, dirty);
+        Ok(Created::Nothing)
+    }
+
     /// `object` may join a list of a permission of `org` on `ty`: it
     /// exists, has that type, is owned by `org`, and a user actor can read
     /// it.
@@ -1081,7 +1021,7 @@ impl Engine {
         self.require_action(who, op, READ, object)
     }
 
-    fn add_object_to_permission(
+    pub(super) fn add_object_to_permission(
         &mut self,
         who: Who,
         op: &'static str,
@@ -1125,7 +1065,7 @@ impl Engine {
         Ok(Created::Nothing)
     }
 
-    fn remove_object_from_permission(
+    pub(super) fn remove_object_from_permission(
         &mut self,
         who: Who,
         op: &'static str,
@@ -1181,7 +1121,7 @@ impl Engine {
         })
     }
 
-    fn add_permission_to_role(
+    pub(super) fn add_permission_to_role(
         &mut self,
         who: Who,
         op: &'static str,
@@ -1234,7 +1174,7 @@ impl Engine {
         Ok(Created::Nothing)
     }
 
-    fn remove_permission_from_role(
+    pub(super) fn remove_permission_from_role(
         &mut self,
         who: Who,
         op: &'static str,
@@ -1265,7 +1205,7 @@ impl Engine {
 
     // ----- grants ------------------------------------------------------
 
-    fn grant_role(
+    pub(super) fn grant_role(
         &mut self,
         who: Who,
         op: &'static str,
@@ -1353,7 +1293,7 @@ impl Engine {
         Ok(Created::Grant(id))
     }
 
-    fn revoke_role(
+    pub(super) fn revoke_role(
         &mut self,
         who: Who,
         op: &'static str,

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use smallvec::SmallVec;
 
 use super::handlers::{denied, invalid, not_found, Result, Who};
-use super::{Created, Op};
+use super::Created;
 use crate::engine::Downstream;
 use crate::error::ErrorKind;
 use crate::id::{ObjectId, OrgId, ShareId, TypeId, UserId};
@@ -55,65 +55,6 @@ struct Overlay {
 }
 
 impl Engine {
-    pub(super) fn execute_sharing(
-        &mut self,
-        who: Who,
-        op_name: &'static str,
-        op: &Op,
-    ) -> Result<Created> {
-        match op {
-            Op::Share { root, grantee, spec } => {
-                self.share_op(who, op_name, *root, *grantee, spec)
-            }
-            Op::Unshare { share } => self.unshare_op(who, op_name, *share),
-            Op::ShareByEmail { root, email, spec } => {
-                self.share_by_email(who, op_name, *root, email, spec)
-            }
-            Op::SetPublic { root, public } => {
-                self.set_public(who, op_name, *root, *public)
-            }
-            Op::IssueToken { user, scope, label, expires, hash } => self
-                .issue_token(
-                    who, op_name, *user, *scope, label, *expires, hash,
-                ),
-            Op::RevokeToken { token } => {
-                self.revoke_token(who, op_name, *token)
-            }
-            #[cfg(feature = "accounts")]
-            Op::CreateAccount { .. }
-            | Op::EditAccount { .. }
-            | Op::DeleteAccount { .. } => {
-                self.execute_account(who, op_name, op)
-            }
-            #[cfg(not(feature = "accounts"))]
-            Op::CreateAccount { .. }
-            | Op::EditAccount { .. }
-            | Op::DeleteAccount { .. } => {
-                let _ = (who, op_name);
-                Err(ErrorKind::FeatureDisabled { feature: "accounts" }.into())
-            }
-            Op::AcceptShare { share } => {
-                self.respond_share(who, op_name, *share, true)
-            }
-            Op::RejectShare { share } => {
-                self.respond_share(who, op_name, *share, false)
-            }
-            Op::RequestConnection { from, to } => {
-                self.request_connection(who, op_name, *from, *to)
-            }
-            Op::RespondConnection { from, to, accept } => {
-                self.respond_connection(who, op_name, *from, *to, *accept)
-            }
-            Op::Transfer { root, to } => {
-                self.transfer(who, op_name, *root, *to)
-            }
-            Op::RespondTransfer { root, accept } => {
-                self.respond_transfer(who, op_name, *root, *accept)
-            }
-            _ => Err(invalid("operation not handled")),
-        }
-    }
-
     // ----- levels held through shares -----------------------------------
 
     /// The grantees a user matches: the user, their organization, public.
@@ -628,7 +569,7 @@ impl Engine {
         Ok(Created::Nothing)
     }
 
-    fn respond_share(
+    pub(super) fn respond_share(
         &mut self,
         who: Who,
         op: &'static str,
@@ -1019,7 +960,7 @@ impl Engine {
 
     // ----- connections ----------------------------------------------------
 
-    fn request_connection(
+    pub(super) fn request_connection(
         &mut self,
         who: Who,
         op: &'static str,
@@ -1053,7 +994,7 @@ impl Engine {
         Ok(Created::Nothing)
     }
 
-    fn respond_connection(
+    pub(super) fn respond_connection(
         &mut self,
         who: Who,
         op: &'static str,
@@ -1086,7 +1027,7 @@ impl Engine {
 
     // ----- ownership transfer --------------------------------------------
 
-    fn transfer(
+    pub(super) fn transfer(
         &mut self,
         who: Who,
         op: &'static str,
@@ -1107,7 +1048,7 @@ impl Engine {
         Ok(Created::Nothing)
     }
 
-    fn respond_transfer(
+    pub(super) fn respond_transfer(
         &mut self,
         who: Who,
         op: &'static str,
