@@ -2,7 +2,6 @@
 //! accounts.
 
 use super::handlers::{invalid, not_found, validate_email, Result, Who};
-use super::Created;
 use crate::accounts::{
     is_language, is_time_zone, password_hash_problem, PasswordField, Profile,
 };
@@ -31,21 +30,19 @@ impl Engine {
         time_zone: &str,
         language: &str,
         password: &PasswordField,
-    ) -> Result<Created> {
+    ) -> Result<UserId> {
         self.require_platform(who, op)?;
         let fields = fields(name, time_zone, language, password, false)?;
-        let created = self.create_user(who, op, org, email)?;
-        if let Created::User(u) = created {
-            if let Some(user) = self.model.users.get_mut(u) {
-                user.profile = Some(Box::new(Profile {
-                    name: fields.name,
-                    time_zone: fields.time_zone,
-                    language: fields.language,
-                    password: fields.password.flatten(),
-                }));
-            }
+        let uid = self.create_user(who, op, org, email)?;
+        if let Some(user) = self.model.users.get_mut(uid) {
+            user.profile = Some(Box::new(Profile {
+                name: fields.name,
+                time_zone: fields.time_zone,
+                language: fields.language,
+                password: fields.password.flatten(),
+            }));
         }
-        Ok(created)
+        Ok(uid)
     }
 
     #[expect(clippy::too_many_arguments, reason = "one per op field")]
@@ -59,7 +56,7 @@ impl Engine {
         time_zone: &str,
         language: &str,
         password: &PasswordField,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         self.require_platform(who, op)?;
         let f = fields(name, time_zone, language, password, true)?;
         let u = self
@@ -93,7 +90,7 @@ impl Engine {
             }));
         }
         self.model.emails.insert_new(&self.model.users, user);
-        Ok(Created::Nothing)
+        Ok(())
     }
 
     pub(super) fn delete_account(
@@ -101,7 +98,7 @@ impl Engine {
         who: Who,
         op: &'static str,
         user: UserId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         self.require_platform(who, op)?;
         let has_account =
             self.model.users.get(user).is_some_and(|u| u.profile.is_some());
@@ -112,7 +109,7 @@ impl Engine {
         self.model.remove_user(user, &mut dirty);
         self.index.refresh(&self.model, dirty);
         self.cascade_all();
-        Ok(Created::Nothing)
+        Ok(())
     }
 
     /// Whether `password` is the password of `user`'s account (checked

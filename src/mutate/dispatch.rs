@@ -3,45 +3,30 @@
 //! The `match` names every variant and has no fall-through arm, so an op
 //! without a handler does not compile.
 
-use super::handlers::{denied, Result, Who};
-use super::{Created, Op};
-use crate::audit::Actor;
+use super::handlers::{Result, Who};
+use super::Op;
 use crate::Engine;
 
 impl Engine {
-    pub(crate) fn execute(
-        &mut self,
-        actor: Actor,
-        op: &Op,
-    ) -> Result<Created> {
-        let op_name = op.name();
-        let who = match actor {
-            Actor::System => Who::System,
-            Actor::User(u) => match self.model.users.get(u) {
-                Some(user) => Who::User(u, user.org),
-                None => {
-                    return Err(denied(
-                        op_name,
-                        format!("unknown actor `{u}`"),
-                    ))
-                }
-            },
-        };
-        let n = op_name;
+    /// Runs the handler of `op`; what it created is dropped (a
+    /// [`Mutator`](super::Mutator) method that returns it calls the
+    /// handler itself).
+    pub(super) fn execute(&mut self, who: Who, op: &Op) -> Result<()> {
+        let n = op.name();
         match op {
-            Op::CreateOrg { name } => self.create_org(who, n, name),
+            Op::CreateOrg { name } => self.create_org(who, n, name).map(drop),
             Op::DeleteOrg { org } => self.delete_org(who, n, *org),
             Op::AcceptTerms { org } => self.accept_terms(who, n, *org),
             Op::CreateUser { org, email } => {
-                self.create_user(who, n, *org, email)
+                self.create_user(who, n, *org, email).map(drop)
             }
             Op::DeleteUser { user } => self.delete_user(who, n, *user),
             Op::SetPlatformAdmin { user, admin } => {
                 self.set_platform_admin(who, n, *user, *admin)
             }
-            Op::CreateObject { org, object_type, key, parents } => {
-                self.create_object(who, n, *org, object_type, key, parents)
-            }
+            Op::CreateObject { org, object_type, key, parents } => self
+                .create_object(who, n, *org, object_type, key, parents)
+                .map(drop),
             Op::DeleteObject { object } => self.delete_object(who, n, *object),
             Op::LinkObject { child, parent } => {
                 self.link_object(who, n, *child, *parent)
@@ -58,6 +43,7 @@ impl Engine {
                     description,
                     required_bindings,
                 )
+                .map(drop)
             }
             Op::DeleteRole { role } => self.delete_role(who, n, *role),
             Op::CreatePermission {
@@ -67,16 +53,18 @@ impl Engine {
                 object_type,
                 applies_to_all,
                 objects,
-            } => self.create_permission(
-                who,
-                n,
-                *org,
-                name,
-                action,
-                object_type,
-                *applies_to_all,
-                objects,
-            ),
+            } => self
+                .create_permission(
+                    who,
+                    n,
+                    *org,
+                    name,
+                    action,
+                    object_type,
+                    *applies_to_all,
+                    objects,
+                )
+                .map(drop),
             Op::DeletePermission { permission } => {
                 self.delete_permission(who, n, *permission)
             }
@@ -92,13 +80,13 @@ impl Engine {
                 self.remove_permission_from_role(who, n, *role, *permission)
             }
             Op::GrantRole { user, role, bindings } => {
-                self.grant_role(who, n, *user, *role, bindings)
+                self.grant_role(who, n, *user, *role, bindings).map(drop)
             }
             Op::RevokeRole { user, role } => {
                 self.revoke_role(who, n, *user, *role)
             }
             Op::Share { root, grantee, spec } => {
-                self.share_op(who, n, *root, *grantee, spec)
+                self.share_op(who, n, *root, *grantee, spec).map(drop)
             }
             Op::Unshare { share } => self.unshare_op(who, n, *share),
             Op::AcceptShare { share } => {
@@ -118,14 +106,14 @@ impl Engine {
                 self.respond_transfer(who, n, *root, *accept)
             }
             Op::ShareByEmail { root, email, spec } => {
-                self.share_by_email(who, n, *root, email, spec)
+                self.share_by_email(who, n, *root, email, spec).map(drop)
             }
             Op::SetPublic { root, public } => {
                 self.set_public(who, n, *root, *public)
             }
-            Op::IssueToken { user, scope, label, expires, hash } => {
-                self.issue_token(who, n, *user, *scope, label, *expires, hash)
-            }
+            Op::IssueToken { user, scope, label, expires, hash } => self
+                .issue_token(who, n, *user, *scope, label, *expires, hash)
+                .map(drop),
             Op::RevokeToken { token } => self.revoke_token(who, n, *token),
             #[cfg(feature = "accounts")]
             Op::CreateAccount {
@@ -135,16 +123,18 @@ impl Engine {
                 time_zone,
                 language,
                 password,
-            } => self.create_account(
-                who,
-                n,
-                *org,
-                email,
-                name.as_deref(),
-                time_zone,
-                language,
-                password,
-            ),
+            } => self
+                .create_account(
+                    who,
+                    n,
+                    *org,
+                    email,
+                    name.as_deref(),
+                    time_zone,
+                    language,
+                    password,
+                )
+                .map(drop),
             #[cfg(feature = "accounts")]
             Op::EditAccount {
                 user,

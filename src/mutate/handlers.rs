@@ -9,13 +9,13 @@ use std::fmt::Display;
 use indexmap::IndexSet;
 use smallvec::SmallVec;
 
-use super::Created;
+use crate::audit::Actor;
 use crate::decision::Subject;
 use crate::engine::Downstream;
 use crate::error::{ErrorKind, MutationError};
 use crate::id::{
-    ActionId, Name, ObjectId, OrgId, PermissionId, RoleId, ShareId, TypeId,
-    UserId,
+    ActionId, GrantId, Name, ObjectId, OrgId, PermissionId, RoleId, ShareId,
+    TypeId, UserId,
 };
 use crate::index::{create_key, HandleSet};
 use crate::model::{Dirty, Grant, ObjectKind, Permission, Role};
@@ -61,6 +61,21 @@ pub(super) enum Who {
 
 impl Engine {
     // ----- authority helpers -------------------------------------------
+
+    /// Who `actor` is, or the refusal of `op` by an unknown user.
+    pub(super) fn resolve(
+        &self,
+        actor: Actor,
+        op: &'static str,
+    ) -> Result<Who> {
+        match actor {
+            Actor::System => Ok(Who::System),
+            Actor::User(u) => match self.model.users.get(u) {
+                Some(user) => Ok(Who::User(u, user.org)),
+                None => Err(denied(op, format!("unknown actor `{u}`"))),
+            },
+        }
+    }
 
     pub(super) fn require_platform(
         &self,
@@ -352,7 +367,7 @@ impl Engine {
         who: Who,
         op: &'static str,
         name: &str,
-    ) -> Result<Created> {
+    ) -> Result<OrgId> {
         self.require_platform(who, op)?;
         let name = Name::new(name)?;
         if self.model.org_names.contains_key(&name) {
@@ -409,7 +424,7 @@ impl Engine {
             }
         }
         self.index.refresh(&self.model, dirty);
-        Ok(Created::Org(org))
+        Ok(org)
     }
 
     pub(super) fn delete_org(
@@ -417,7 +432,7 @@ impl Engine {
         who: Who,
         op: &'static str,
         org: OrgId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         self.require_platform(who, op)?;
         let Some(o) = self.model.orgs.get(org) else {
             return Err(not_found("organization", org));
@@ -463,7 +478,7 @@ impl Engine {
         }
         self.index.refresh(&self.model, dirty);
         self.cascade_all();
-        Ok(Created::Nothing)
+        Ok(())
     }
 
     pub(super) fn accept_terms(
@@ -471,12 +486,12 @@ impl Engine {
         who: Who,
         op: &'static str,
         org: OrgId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         self.require_platform(who, op)?;
         let o = self.model.orgs.get_mut(org);
         let o = o.ok_or_else(|| not_found("organization", org))?;
         o.accepted_terms = true;
-        Ok(Created::Nothing)
+        Ok(())
     }
 
     pub(super) fn create_user(
@@ -485,7 +500,7 @@ impl Engine {
         op: &'static str,
         org: OrgId,
         email: &str,
-    ) -> Result<Created> {
+    ) -> Result<UserId> {
         self.require_platform(who, op)?;
         if !self.model.orgs.contains(org) {
             return Err(not_found("organization", org));
@@ -588,7 +603,7 @@ impl Engine {
             self.new_grant(uid, role, &[], &mut dirty)?;
         }
         self.index.refresh(&self.model, dirty);
-        Ok(Created::User(uid))
+        Ok(uid)
     }
 
     pub(super) fn delete_user(
@@ -596,7 +611,7 @@ impl Engine {
         who: Who,
         op: &'static str,
         user: UserId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         self.require_platform(who, op)?;
         if !self.model.users.contains(user) {
             return Err(not_found("user", user));
@@ -605,7 +620,7 @@ impl Engine {
         self.model.remove_user(user, &mut dirty);
         self.index.refresh(&self.model, dirty);
         self.cascade_all();
-        Ok(Created::Nothing)
+        Ok(())
     }
 
     pub(super) fn set_platform_admin(
@@ -614,12 +629,12 @@ impl Engine {
         op: &'static str,
         user: UserId,
         admin: bool,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         self.require_platform(who, op)?;
         let u = self.model.users.get_mut(user);
         let u = u.ok_or_else(|| not_found("user", user))?;
         u.platform_admin = admin;
-        Ok(Created::Nothing)
+        Ok(())
     }
 
     // ----- objects -----------------------------------------------------
@@ -632,7 +647,7 @@ impl Engine {
         object_type: &str,
         key: &str,
         parents: &[ObjectId],
-    ) -> Result<Created> {
+    ) -> Result<ObjectId> {
         let ty = self.data_type(object_type)?;
         if !self.model.orgs.contains(org) {
             return Err(not_found("organization", org));
@@ -680,7 +695,7 @@ impl Engine {
             .ok_or_else(|| limit("objects", 0))?;
         self.publish_new(id, &mut dirty);
         self.index.refresh(&self.model, dirty);
-        Ok(Created::Object(id))
+        Ok(id)
     }
 
     pub(super) fn data_object(
@@ -706,7 +721,7 @@ impl Engine {
         who: Who,
         op: &'static str,
         object: ObjectId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         self.data_object(object)?;
         self.require_action(who, op, DELETE, object)?;
         // The object, and every descendant of the same organization all of
@@ -731,7 +746,7 @@ impl Engine {
         }
         self.index.refresh(&self.model, dirty);
         self.cascade_all();
-        Ok(Created::Nothing)
+        Ok(())
     }
 
     pub(super) fn link_object(
@@ -740,7 +755,7 @@ impl Engine {
         op: &'static str,
         child: ObjectId,
         parent: ObjectId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let c = self.data_object(child)?;
         let p = self.data_object(parent)?;
         if c.parents().contains(&parent) {
@@ -780,7 +795,7 @@ impl Engine {
         self.model.link(child, parent, &mut dirty);
         self.index.refresh(&self.model, dirty);
         self.cascade(&[child]);
-        Ok(Created::Nothing)
+        Ok(())
     }
 
     pub(super) fn unlink_object(
@@ -789,7 +804,7 @@ impl Engine {
         op: &'static str,
         child: ObjectId,
         parent: ObjectId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let c = self.data_object(child)?;
         if !c.parents().contains(&parent) {
             return Err(not_found(
@@ -830,20 +845,20 @@ impl Engine {
         self.index.refresh(&self.model, dirty);
         // Shares may have reached the child only through that parent.
         self.cascade(&family);
-        Ok(Created::Nothing)
+        Ok(())
     }
 
     // ----- roles and permissions ---------------------------------------
 
-    pub(super) fn create_role(
+    pub(super) fn create_role<S: AsRef<str>>(
         &mut self,
         who: Who,
         op: &'static str,
         org: OrgId,
         name: &str,
         description: &str,
-        required_bindings: &[String],
-    ) -> Result<Created> {
+        required_bindings: &[S],
+    ) -> Result<RoleId> {
         if !self.model.orgs.contains(org) {
             return Err(not_found("organization", org));
         }
@@ -864,7 +879,7 @@ impl Engine {
         }
         let mut required: SmallVec<[TypeId; 2]> = SmallVec::new();
         for t in required_bindings {
-            let ty = self.data_type(t)?;
+            let ty = self.data_type(t.as_ref())?;
             if !required.contains(&ty) {
                 required.push(ty);
             }
@@ -901,7 +916,7 @@ impl Engine {
             }
         }
         self.index.refresh(&self.model, dirty);
-        Ok(Created::Role(role))
+        Ok(role)
     }
 
     pub(super) fn delete_role(
@@ -909,14 +924,14 @@ impl Engine {
         who: Who,
         op: &'static str,
         role: RoleId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let r = self.model.roles.get(role);
         let r = r.ok_or_else(|| not_found("role", role))?;
         self.require_action(who, op, DELETE, r.object)?;
         let mut dirty = Dirty::default();
         self.model.remove_role(role, &mut dirty);
         self.index.refresh(&self.model, dirty);
-        Ok(Created::Nothing)
+        Ok(())
     }
 
     #[expect(clippy::too_many_arguments, reason = "one per op field")]
@@ -930,7 +945,7 @@ impl Engine {
         object_type: &str,
         applies_to_all: bool,
         objects: &[ObjectId],
-    ) -> Result<Created> {
+    ) -> Result<PermissionId> {
         if !self.model.orgs.contains(org) {
             return Err(not_found("organization", org));
         }
@@ -969,7 +984,7 @@ impl Engine {
             &mut dirty,
         )?;
         self.index.refresh(&self.model, dirty);
-        Ok(Created::Permission(id))
+        Ok(id)
     }
 
     pub(super) fn delete_permission(
@@ -977,14 +992,14 @@ impl Engine {
         who: Who,
         op: &'static str,
         permission: PermissionId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let p = self.model.permissions.get(permission);
         let p = p.ok_or_else(|| not_found("permission", permission))?;
         self.require_action(who, op, DELETE, p.object)?;
         let mut dirty = Dirty::default();
         self.model.remove_permission(permission, &mut dirty);
         self.index.refresh(&self.model, dirty);
-        Ok(Created::Nothing)
+        Ok(())
     }
 
     /// `object` may join a list of a permission of `org` on `ty`: it
@@ -1027,7 +1042,7 @@ impl Engine {
         op: &'static str,
         permission: PermissionId,
         object: ObjectId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let p = self
             .model
             .permissions
@@ -1062,7 +1077,7 @@ impl Engine {
             o.add_listing(permission);
         }
         self.index.refresh(&self.model, dirty);
-        Ok(Created::Nothing)
+        Ok(())
     }
 
     pub(super) fn remove_object_from_permission(
@@ -1071,7 +1086,7 @@ impl Engine {
         op: &'static str,
         permission: PermissionId,
         object: ObjectId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let p = self
             .model
             .permissions
@@ -1097,7 +1112,7 @@ impl Engine {
             o.remove_listing(permission);
         }
         self.index.refresh(&self.model, dirty);
-        Ok(Created::Nothing)
+        Ok(())
     }
 
     /// Whether any grantee of `role` is outside the role's organization.
@@ -1127,7 +1142,7 @@ impl Engine {
         op: &'static str,
         role: RoleId,
         permission: PermissionId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let r = self
             .model
             .roles
@@ -1171,7 +1186,7 @@ impl Engine {
         let mut dirty = Dirty::default();
         self.attach(role, permission, &mut dirty);
         self.index.refresh(&self.model, dirty);
-        Ok(Created::Nothing)
+        Ok(())
     }
 
     pub(super) fn remove_permission_from_role(
@@ -1180,7 +1195,7 @@ impl Engine {
         op: &'static str,
         role: RoleId,
         permission: PermissionId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let r = self
             .model
             .roles
@@ -1200,7 +1215,7 @@ impl Engine {
         }
         dirty.roles.insert(role);
         self.index.refresh(&self.model, dirty);
-        Ok(Created::Nothing)
+        Ok(())
     }
 
     // ----- grants ------------------------------------------------------
@@ -1212,7 +1227,7 @@ impl Engine {
         user: UserId,
         role: RoleId,
         bindings: &[ObjectId],
-    ) -> Result<Created> {
+    ) -> Result<GrantId> {
         let r = self
             .model
             .roles
@@ -1290,7 +1305,7 @@ impl Engine {
         let mut dirty = Dirty::default();
         let id = self.new_grant(user, role, &set, &mut dirty)?;
         self.index.refresh(&self.model, dirty);
-        Ok(Created::Grant(id))
+        Ok(id)
     }
 
     pub(super) fn revoke_role(
@@ -1299,7 +1314,7 @@ impl Engine {
         op: &'static str,
         user: UserId,
         role: RoleId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let r = self
             .model
             .roles
@@ -1316,7 +1331,7 @@ impl Engine {
         let mut dirty = Dirty::default();
         self.model.remove_grant(grant, &mut dirty);
         self.index.refresh(&self.model, dirty);
-        Ok(Created::Nothing)
+        Ok(())
     }
 }
 

@@ -15,7 +15,6 @@ use std::collections::HashMap;
 use smallvec::SmallVec;
 
 use super::handlers::{denied, invalid, not_found, Result, Who};
-use super::Created;
 use crate::engine::Downstream;
 use crate::error::ErrorKind;
 use crate::id::{ObjectId, OrgId, ShareId, TypeId, UserId};
@@ -323,7 +322,7 @@ impl Engine {
         root: ObjectId,
         grantee: Grantee,
         spec: &ShareSpec,
-    ) -> Result<Created> {
+    ) -> Result<ShareId> {
         let rec = self.data_object(root)?;
         let owner = rec.org;
         match grantee {
@@ -535,7 +534,7 @@ impl Engine {
         };
         self.index.refresh(&self.model, dirty);
         self.cascade(&[root]);
-        Ok(Created::Share(id))
+        Ok(id)
     }
 
     pub(super) fn unshare_op(
@@ -543,7 +542,7 @@ impl Engine {
         who: Who,
         op: &'static str,
         id: ShareId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let share =
             self.model.shares.get(id).ok_or_else(|| not_found("share", id))?;
         if !self.may_edit(who, share) && !self.is_grantee(who, share.grantee) {
@@ -566,7 +565,7 @@ impl Engine {
         self.model.remove_share(id, &mut dirty);
         self.index.refresh(&self.model, dirty);
         self.cascade(&[root]);
-        Ok(Created::Nothing)
+        Ok(())
     }
 
     pub(super) fn respond_share(
@@ -575,7 +574,7 @@ impl Engine {
         op: &'static str,
         id: ShareId,
         accept: bool,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let share =
             self.model.shares.get(id).ok_or_else(|| not_found("share", id))?;
         if !self.is_grantee(who, share.grantee) {
@@ -596,7 +595,7 @@ impl Engine {
         }
         self.index.refresh(&self.model, dirty);
         self.cascade(&[root]);
-        Ok(Created::Nothing)
+        Ok(())
     }
 
     // ----- derivation and downstream -----------------------------------
@@ -966,7 +965,7 @@ impl Engine {
         op: &'static str,
         from: OrgId,
         to: OrgId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         for o in [from, to] {
             if !self.model.orgs.contains(o) {
                 return Err(not_found("organization", o));
@@ -991,7 +990,7 @@ impl Engine {
         self.model
             .connections
             .insert(key, Connection { from, to, accepted: false });
-        Ok(Created::Nothing)
+        Ok(())
     }
 
     pub(super) fn respond_connection(
@@ -1001,7 +1000,7 @@ impl Engine {
         from: OrgId,
         to: OrgId,
         accept: bool,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let key = pair_key(from, to);
         let pending = self
             .model
@@ -1022,7 +1021,7 @@ impl Engine {
         } else {
             self.model.connections.shift_remove(&key);
         }
-        Ok(Created::Nothing)
+        Ok(())
     }
 
     // ----- ownership transfer --------------------------------------------
@@ -1033,7 +1032,7 @@ impl Engine {
         op: &'static str,
         root: ObjectId,
         to: OrgId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let owner = self.data_object(root)?.org;
         if !self.model.orgs.contains(to) {
             return Err(not_found("organization", to));
@@ -1045,7 +1044,7 @@ impl Engine {
         self.require_action(who, op, DELETE, root)?;
         self.require_connected(owner, to)?;
         self.model.transfers.insert(root, to);
-        Ok(Created::Nothing)
+        Ok(())
     }
 
     pub(super) fn respond_transfer(
@@ -1054,7 +1053,7 @@ impl Engine {
         op: &'static str,
         root: ObjectId,
         accept: bool,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let to = self
             .model
             .transfers
@@ -1064,10 +1063,10 @@ impl Engine {
         self.require_member(who, op, to)?;
         self.model.transfers.shift_remove(&root);
         if !accept {
-            return Ok(Created::Nothing);
+            return Ok(());
         }
         let Some(owner) = self.model.objects.get(root).map(|o| o.org) else {
-            return Ok(Created::Nothing);
+            return Ok(());
         };
         let mut dirty = Dirty::default();
         for o in self.subtree(root) {
@@ -1102,6 +1101,6 @@ impl Engine {
         }
         self.index.refresh(&self.model, dirty);
         self.cascade(&[root]);
-        Ok(Created::Nothing)
+        Ok(())
     }
 }
