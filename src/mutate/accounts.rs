@@ -1,6 +1,7 @@
 //! Account management: platform administrators create, edit and delete
 //! accounts.
 
+use super::commit::Cascade;
 use super::handlers::{invalid, not_found, validate_email, Result, Who};
 use crate::accounts::{
     is_language, is_time_zone, password_hash_problem, PasswordField, Profile,
@@ -90,6 +91,7 @@ impl Engine {
             }));
         }
         self.model.emails.insert_new(&self.model.users, user);
+        self.commit(Dirty::default(), Cascade::Nothing);
         Ok(())
     }
 
@@ -105,10 +107,7 @@ impl Engine {
         if !has_account {
             return Err(not_found("account", user));
         }
-        let mut dirty = Dirty::default();
-        self.model.remove_user(user, &mut dirty);
-        self.index.refresh(&self.model, dirty);
-        self.cascade_all();
+        self.change(Cascade::All, |m, dirty| m.remove_user(user, dirty));
         Ok(())
     }
 

@@ -9,6 +9,7 @@ use std::fmt::Display;
 use indexmap::IndexSet;
 use smallvec::SmallVec;
 
+use super::commit::Cascade;
 use crate::audit::Actor;
 use crate::decision::Subject;
 use crate::engine::Downstream;
@@ -423,7 +424,7 @@ impl Engine {
                 self.attach(role, perm, &mut dirty);
             }
         }
-        self.index.refresh(&self.model, dirty);
+        self.commit(dirty, Cascade::Nothing);
         Ok(org)
     }
 
@@ -476,8 +477,7 @@ impl Engine {
             let skeleton = crate::text::skeleton(o.name.as_str());
             self.model.org_skeletons.remove(&skeleton);
         }
-        self.index.refresh(&self.model, dirty);
-        self.cascade_all();
+        self.commit(dirty, Cascade::All);
         Ok(())
     }
 
@@ -491,6 +491,7 @@ impl Engine {
         let o = self.model.orgs.get_mut(org);
         let o = o.ok_or_else(|| not_found("organization", org))?;
         o.accepted_terms = true;
+        self.commit(Dirty::default(), Cascade::Nothing);
         Ok(())
     }
 
@@ -602,7 +603,7 @@ impl Engine {
             }
             self.new_grant(uid, role, &[], &mut dirty)?;
         }
-        self.index.refresh(&self.model, dirty);
+        self.commit(dirty, Cascade::Nothing);
         Ok(uid)
     }
 
@@ -616,10 +617,7 @@ impl Engine {
         if !self.model.users.contains(user) {
             return Err(not_found("user", user));
         }
-        let mut dirty = Dirty::default();
-        self.model.remove_user(user, &mut dirty);
-        self.index.refresh(&self.model, dirty);
-        self.cascade_all();
+        self.change(Cascade::All, |m, dirty| m.remove_user(user, dirty));
         Ok(())
     }
 
@@ -634,6 +632,7 @@ impl Engine {
         let u = self.model.users.get_mut(user);
         let u = u.ok_or_else(|| not_found("user", user))?;
         u.platform_admin = admin;
+        self.commit(Dirty::default(), Cascade::Nothing);
         Ok(())
     }
 
@@ -694,7 +693,7 @@ impl Engine {
             )
             .ok_or_else(|| limit("objects", 0))?;
         self.publish_new(id, &mut dirty);
-        self.index.refresh(&self.model, dirty);
+        self.commit(dirty, Cascade::Nothing);
         Ok(id)
     }
 
@@ -744,8 +743,7 @@ impl Engine {
         for d in doomed.iter().rev() {
             self.model.remove_object(*d, &mut dirty);
         }
-        self.index.refresh(&self.model, dirty);
-        self.cascade_all();
+        self.commit(dirty, Cascade::All);
         Ok(())
     }
 
@@ -791,10 +789,9 @@ impl Engine {
         }
         self.require_action(who, op, UPDATE, child)?;
         self.require_action(who, op, READ, parent)?;
-        let mut dirty = Dirty::default();
-        self.model.link(child, parent, &mut dirty);
-        self.index.refresh(&self.model, dirty);
-        self.cascade(&[child]);
+        self.change(Cascade::Around(&[child]), |m, dirty| {
+            m.link(child, parent, dirty)
+        });
         Ok(())
     }
 
@@ -821,9 +818,9 @@ impl Engine {
         let restrict = self.config.downstream == Downstream::Restrict;
         let family = [child, parent];
         let before = if restrict { self.underivable(&family) } else { vec![] };
-        let mut dirty = Dirty::default();
-        self.model.unlink(child, parent, &mut dirty);
-        self.index.refresh(&self.model, dirty);
+        self.change(Cascade::Nothing, |m, dirty| {
+            m.unlink(child, parent, dirty)
+        });
         if restrict {
             let orphaned: Vec<ShareId> = self
                 .underivable(&family)
@@ -832,9 +829,9 @@ impl Engine {
                 .filter(|id| before.iter().all(|(b, _)| b != id))
                 .collect();
             if !orphaned.is_empty() {
-                let mut dirty = Dirty::default();
-                self.model.relink(child, parent, &parents, &mut dirty);
-                self.index.refresh(&self.model, dirty);
+                self.change(Cascade::Nothing, |m, dirty| {
+                    m.relink(child, parent, &parents, dirty)
+                });
                 return Err(self.dependent_shares(&orphaned));
             }
         }
@@ -842,9 +839,8 @@ impl Engine {
         // they are no longer under go with the link.
         let mut dirty = Dirty::default();
         self.model.drop_stray_overrides(&ancestors, &mut dirty);
-        self.index.refresh(&self.model, dirty);
         // Shares may have reached the child only through that parent.
-        self.cascade(&family);
+        self.commit(dirty, Cascade::Around(&family));
         Ok(())
     }
 
@@ -915,7 +911,7 @@ impl Engine {
                 self.attach(role, perm, &mut dirty);
             }
         }
-        self.index.refresh(&self.model, dirty);
+        self.commit(dirty, Cascade::Nothing);
         Ok(role)
     }
 
@@ -928,9 +924,7 @@ impl Engine {
         let r = self.model.roles.get(role);
         let r = r.ok_or_else(|| not_found("role", role))?;
         self.require_action(who, op, DELETE, r.object)?;
-        let mut dirty = Dirty::default();
-        self.model.remove_role(role, &mut dirty);
-        self.index.refresh(&self.model, dirty);
+        self.change(Cascade::Nothing, |m, dirty| m.remove_role(role, dirty));
         Ok(())
     }
 
@@ -983,7 +977,7 @@ impl Engine {
             objects,
             &mut dirty,
         )?;
-        self.index.refresh(&self.model, dirty);
+        self.commit(dirty, Cascade::Nothing);
         Ok(id)
     }
 
@@ -996,9 +990,9 @@ impl Engine {
         let p = self.model.permissions.get(permission);
         let p = p.ok_or_else(|| not_found("permission", permission))?;
         self.require_action(who, op, DELETE, p.object)?;
-        let mut dirty = Dirty::default();
-        self.model.remove_permission(permission, &mut dirty);
-        self.index.refresh(&self.model, dirty);
+        self.change(Cascade::Nothing, |m, dirty| {
+            m.remove_permission(permission, dirty)
+        });
         Ok(())
     }
 
@@ -1076,7 +1070,7 @@ impl Engine {
         if let Some(o) = self.model.objects.get_mut(object) {
             o.add_listing(permission);
         }
-        self.index.refresh(&self.model, dirty);
+        self.commit(dirty, Cascade::Nothing);
         Ok(())
     }
 
@@ -1111,7 +1105,7 @@ impl Engine {
         if let Some(o) = self.model.objects.get_mut(object) {
             o.remove_listing(permission);
         }
-        self.index.refresh(&self.model, dirty);
+        self.commit(dirty, Cascade::Nothing);
         Ok(())
     }
 
@@ -1185,7 +1179,7 @@ impl Engine {
         }
         let mut dirty = Dirty::default();
         self.attach(role, permission, &mut dirty);
-        self.index.refresh(&self.model, dirty);
+        self.commit(dirty, Cascade::Nothing);
         Ok(())
     }
 
@@ -1214,7 +1208,7 @@ impl Engine {
             p.roles.shift_remove(&role);
         }
         dirty.roles.insert(role);
-        self.index.refresh(&self.model, dirty);
+        self.commit(dirty, Cascade::Nothing);
         Ok(())
     }
 
@@ -1304,7 +1298,7 @@ impl Engine {
         self.room(0, 1)?;
         let mut dirty = Dirty::default();
         let id = self.new_grant(user, role, &set, &mut dirty)?;
-        self.index.refresh(&self.model, dirty);
+        self.commit(dirty, Cascade::Nothing);
         Ok(id)
     }
 
@@ -1328,9 +1322,7 @@ impl Engine {
             .get(user)
             .and_then(|u| u.grants.get(&role).copied())
             .ok_or_else(|| not_found("grant of role", r.name.to_string()))?;
-        let mut dirty = Dirty::default();
-        self.model.remove_grant(grant, &mut dirty);
-        self.index.refresh(&self.model, dirty);
+        self.change(Cascade::Nothing, |m, dirty| m.remove_grant(grant, dirty));
         Ok(())
     }
 }

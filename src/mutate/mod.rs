@@ -9,6 +9,7 @@
 
 #[cfg(feature = "accounts")]
 mod accounts;
+mod commit;
 mod dispatch;
 mod handlers;
 mod sharing;

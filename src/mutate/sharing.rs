@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use smallvec::SmallVec;
 
+use super::commit::Cascade;
 use super::handlers::{denied, invalid, not_found, Result, Who};
 use crate::engine::Downstream;
 use crate::error::ErrorKind;
@@ -532,8 +533,7 @@ impl Engine {
                 id
             }
         };
-        self.index.refresh(&self.model, dirty);
-        self.cascade(&[root]);
+        self.commit(dirty, Cascade::Around(&[root]));
         Ok(id)
     }
 
@@ -561,10 +561,9 @@ impl Engine {
             overlay.removed.insert(id);
             self.refuse_dependents(&[root], &overlay, id)?;
         }
-        let mut dirty = Dirty::default();
-        self.model.remove_share(id, &mut dirty);
-        self.index.refresh(&self.model, dirty);
-        self.cascade(&[root]);
+        self.change(Cascade::Around(&[root]), |m, dirty| {
+            m.remove_share(id, dirty)
+        });
         Ok(())
     }
 
@@ -593,8 +592,7 @@ impl Engine {
         } else {
             self.model.remove_share(id, &mut dirty);
         }
-        self.index.refresh(&self.model, dirty);
-        self.cascade(&[root]);
+        self.commit(dirty, Cascade::Around(&[root]));
         Ok(())
     }
 
@@ -940,7 +938,7 @@ impl Engine {
                 }
             }
         }
-        self.index.refresh(&self.model, dirty);
+        self.commit(dirty, Cascade::Nothing);
     }
 
     /// [`Engine::cascade`] over every root that has shares (after a
@@ -990,6 +988,7 @@ impl Engine {
         self.model
             .connections
             .insert(key, Connection { from, to, accepted: false });
+        self.commit(Dirty::default(), Cascade::Nothing);
         Ok(())
     }
 
@@ -1021,6 +1020,7 @@ impl Engine {
         } else {
             self.model.connections.shift_remove(&key);
         }
+        self.commit(Dirty::default(), Cascade::Nothing);
         Ok(())
     }
 
@@ -1044,6 +1044,7 @@ impl Engine {
         self.require_action(who, op, DELETE, root)?;
         self.require_connected(owner, to)?;
         self.model.transfers.insert(root, to);
+        self.commit(Dirty::default(), Cascade::Nothing);
         Ok(())
     }
 
@@ -1062,10 +1063,9 @@ impl Engine {
             .ok_or_else(|| not_found("pending transfer", root))?;
         self.require_member(who, op, to)?;
         self.model.transfers.shift_remove(&root);
-        if !accept {
-            return Ok(());
-        }
-        let Some(owner) = self.model.objects.get(root).map(|o| o.org) else {
+        let owner = self.model.objects.get(root).map(|o| o.org);
+        let Some(owner) = owner.filter(|_| accept) else {
+            self.commit(Dirty::default(), Cascade::Nothing);
             return Ok(());
         };
         let mut dirty = Dirty::default();
@@ -1099,8 +1099,7 @@ impl Engine {
             }
             dirty.objects.insert(o);
         }
-        self.index.refresh(&self.model, dirty);
-        self.cascade(&[root]);
+        self.commit(dirty, Cascade::Around(&[root]));
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! API tokens, public visibility and sharing by e-mail.
 
+use super::commit::Cascade;
 use super::handlers::{denied, invalid, not_found, Result, Who};
 use crate::audit::Timestamp;
 use crate::decision::Subject;
@@ -143,6 +144,7 @@ impl Engine {
         if let Some(o) = scope.and_then(|s| self.model.objects.get_mut(s)) {
             o.links_mut().rare_mut().tokens.insert(id);
         }
+        self.commit(Dirty::default(), Cascade::Nothing);
         Ok(id)
     }
 
@@ -175,6 +177,7 @@ impl Engine {
             return Err(denied(op, "only the token's user, an administrator of its scope or a platform administrator may revoke it"));
         }
         self.model.remove_token(token);
+        self.commit(Dirty::default(), Cascade::Nothing);
         Ok(())
     }
 
