@@ -1,13 +1,13 @@
 //! Account management: platform administrators create, edit and delete
 //! accounts.
 
+use super::commit::Cascade;
 use super::handlers::{invalid, not_found, validate_email, Result, Who};
-use super::{Created, Op};
 use crate::accounts::{
     is_language, is_time_zone, password_hash_problem, PasswordField, Profile,
 };
 use crate::error::{excerpt, ErrorKind};
-use crate::id::{Name, UserId};
+use crate::id::{Name, OrgId, UserId};
 use crate::model::Dirty;
 use crate::Engine;
 
@@ -20,84 +20,46 @@ struct Fields {
 }
 
 impl Engine {
-    pub(super) fn execute_account(
+    #[expect(clippy::too_many_arguments, reason = "one per op field")]
+    pub(super) fn create_account(
         &mut self,
         who: Who,
-        op_name: &'static str,
-        op: &Op,
-    ) -> Result<Created> {
-        self.require_platform(who, op_name)?;
-        match op {
-            Op::CreateAccount {
-                org,
-                email,
-                name,
-                time_zone,
-                language,
-                password,
-            } => {
-                let fields = fields(
-                    name.as_deref(),
-                    time_zone,
-                    language,
-                    password,
-                    false,
-                )?;
-                let created = self.create_user(who, op_name, *org, email)?;
-                if let Created::User(u) = created {
-                    if let Some(user) = self.model.users.get_mut(u) {
-                        user.profile = Some(Box::new(Profile {
-                            name: fields.name,
-                            time_zone: fields.time_zone,
-                            language: fields.language,
-                            password: fields.password.flatten(),
-                        }));
-                    }
-                }
-                Ok(created)
-            }
-            Op::EditAccount {
-                user,
-                name,
-                email,
-                time_zone,
-                language,
-                password,
-            } => {
-                let fields = fields(
-                    name.as_deref(),
-                    time_zone,
-                    language,
-                    password,
-                    true,
-                )?;
-                self.edit_account(*user, email, fields)
-            }
-            Op::DeleteAccount { user } => {
-                let has_account = self
-                    .model
-                    .users
-                    .get(*user)
-                    .is_some_and(|u| u.profile.is_some());
-                if !has_account {
-                    return Err(not_found("account", user));
-                }
-                let mut dirty = Dirty::default();
-                self.model.remove_user(*user, &mut dirty);
-                self.index.refresh(&self.model, dirty);
-                self.cascade_all();
-                Ok(Created::Nothing)
-            }
-            _ => Err(invalid("operation not handled")),
+        op: &'static str,
+        org: OrgId,
+        email: &str,
+        name: Option<&str>,
+        time_zone: &str,
+        language: &str,
+        password: &PasswordField,
+    ) -> Result<UserId> {
+        self.require_platform(who, op)?;
+        let fields = fields(name, time_zone, language, password, false)?;
+        let uid = self.create_user(who, op, org, email)?;
+        if let Some(user) = self.model.users.get_mut(uid) {
+            user.profile = Some(Box::new(Profile {
+                name: fields.name,
+                time_zone: fields.time_zone,
+                language: fields.language,
+                password: fields.password.flatten(),
+            }));
         }
+        Ok(uid)
     }
 
-    fn edit_account(
+    #[expect(clippy::too_many_arguments, reason = "one per op field")]
+    pub(super) fn edit_account(
         &mut self,
+        who: Who,
+        op: &'static str,
         user: UserId,
         email: &str,
-        f: Fields,
-    ) -> Result<Created> {
+        name: Option<&str>,
+        time_zone: &str,
+        language: &str,
+        password: &PasswordField,
+    ) -> Result<()> {
+        self.require_platform(who, op)?;
+        let f = fields(name, time_zone, language, password, true)?;
         let u = self
             .model
             .users
@@ -129,7 +91,24 @@ impl Engine {
             }));
         }
         self.model.emails.insert_new(&self.model.users, user);
-        Ok(Created::Nothing)
+        self.commit(Dirty::default(), Cascade::Nothing);
+        Ok(())
+    }
+
+    pub(super) fn delete_account(
+        &mut self,
+        who: Who,
+        op: &'static str,
+        user: UserId,
+    ) -> Result<()> {
+        self.require_platform(who, op)?;
+        let has_account =
+            self.model.users.get(user).is_some_and(|u| u.profile.is_some());
+        if !has_account {
+            return Err(not_found("account", user));
+        }
+        self.change(Cascade::All, |m, dirty| m.remove_user(user, dirty));
+        Ok(())
     }
 
     /// Whether `password` is the password of `user`'s account (checked

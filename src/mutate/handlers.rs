@@ -9,14 +9,14 @@ use std::fmt::Display;
 use indexmap::IndexSet;
 use smallvec::SmallVec;
 
-use super::{Created, Op};
+use super::commit::Cascade;
 use crate::audit::Actor;
 use crate::decision::Subject;
 use crate::engine::Downstream;
 use crate::error::{ErrorKind, MutationError};
 use crate::id::{
-    ActionId, Name, ObjectId, OrgId, PermissionId, RoleId, ShareId, TypeId,
-    UserId,
+    ActionId, GrantId, Name, ObjectId, OrgId, PermissionId, RoleId, ShareId,
+    TypeId, UserId,
 };
 use crate::index::{create_key, HandleSet};
 use crate::model::{Dirty, Grant, ObjectKind, Permission, Role};
@@ -61,140 +61,22 @@ pub(super) enum Who {
 }
 
 impl Engine {
-    pub(crate) fn execute(
-        &mut self,
+    // ----- authority helpers -------------------------------------------
+
+    /// Who `actor` is, or the refusal of `op` by an unknown user.
+    pub(super) fn resolve(
+        &self,
         actor: Actor,
-        op: &Op,
-    ) -> Result<Created> {
-        let name = op.name();
-        let who = match actor {
-            Actor::System => Who::System,
+        op: &'static str,
+    ) -> Result<Who> {
+        match actor {
+            Actor::System => Ok(Who::System),
             Actor::User(u) => match self.model.users.get(u) {
-                Some(user) => Who::User(u, user.org),
-                None => {
-                    return Err(denied(name, format!("unknown actor `{u}`")))
-                }
+                Some(user) => Ok(Who::User(u, user.org)),
+                None => Err(denied(op, format!("unknown actor `{u}`"))),
             },
-        };
-        match op {
-            Op::CreateOrg { name: n } => self.create_org(who, name, n),
-            Op::DeleteOrg { org } => self.delete_org(who, name, *org),
-            Op::AcceptTerms { org } => {
-                self.require_platform(who, name)?;
-                let o = self.model.orgs.get_mut(*org);
-                let o = o.ok_or_else(|| not_found("organization", org))?;
-                o.accepted_terms = true;
-                Ok(Created::Nothing)
-            }
-            Op::CreateUser { org, email } => {
-                self.create_user(who, name, *org, email)
-            }
-            Op::DeleteUser { user } => {
-                self.require_platform(who, name)?;
-                if !self.model.users.contains(*user) {
-                    return Err(not_found("user", user));
-                }
-                let mut dirty = Dirty::default();
-                self.model.remove_user(*user, &mut dirty);
-                self.index.refresh(&self.model, dirty);
-                self.cascade_all();
-                Ok(Created::Nothing)
-            }
-            Op::SetPlatformAdmin { user, admin } => {
-                self.require_platform(who, name)?;
-                let u = self.model.users.get_mut(*user);
-                let u = u.ok_or_else(|| not_found("user", user))?;
-                u.platform_admin = *admin;
-                Ok(Created::Nothing)
-            }
-            Op::CreateObject { org, object_type, key, parents } => {
-                self.create_object(who, name, *org, object_type, key, parents)
-            }
-            Op::DeleteObject { object } => {
-                self.delete_object(who, name, *object)
-            }
-            Op::LinkObject { child, parent } => {
-                self.link_object(who, name, *child, *parent)
-            }
-            Op::UnlinkObject { child, parent } => {
-                self.unlink_object(who, name, *child, *parent)
-            }
-            Op::CreateRole {
-                org,
-                name: n,
-                description,
-                required_bindings,
-            } => self.create_role(
-                who,
-                name,
-                *org,
-                n,
-                description,
-                required_bindings,
-            ),
-            Op::DeleteRole { role } => {
-                let r = self.model.roles.get(*role);
-                let r = r.ok_or_else(|| not_found("role", role))?;
-                self.require_action(who, name, DELETE, r.object)?;
-                let mut dirty = Dirty::default();
-                self.model.remove_role(*role, &mut dirty);
-                self.index.refresh(&self.model, dirty);
-                Ok(Created::Nothing)
-            }
-            Op::CreatePermission {
-                org,
-                name: n,
-                action,
-                object_type,
-                applies_to_all,
-                objects,
-            } => self.create_permission(
-                who,
-                name,
-                *org,
-                n,
-                action,
-                object_type,
-                *applies_to_all,
-                objects,
-            ),
-            Op::DeletePermission { permission } => {
-                let p = self.model.permissions.get(*permission);
-                let p =
-                    p.ok_or_else(|| not_found("permission", permission))?;
-                self.require_action(who, name, DELETE, p.object)?;
-                let mut dirty = Dirty::default();
-                self.model.remove_permission(*permission, &mut dirty);
-                self.index.refresh(&self.model, dirty);
-                Ok(Created::Nothing)
-            }
-            Op::AddObjectToPermission { permission, object } => {
-                self.add_object_to_permission(who, name, *permission, *object)
-            }
-            Op::RemoveObjectFromPermission { permission, object } => self
-                .remove_object_from_permission(
-                    who,
-                    name,
-                    *permission,
-                    *object,
-                ),
-            Op::AddPermissionToRole { role, permission } => {
-                self.add_permission_to_role(who, name, *role, *permission)
-            }
-            Op::RemovePermissionFromRole { role, permission } => {
-                self.remove_permission_from_role(who, name, *role, *permission)
-            }
-            Op::GrantRole { user, role, bindings } => {
-                self.grant_role(who, name, *user, *role, bindings)
-            }
-            Op::RevokeRole { user, role } => {
-                self.revoke_role(who, name, *user, *role)
-            }
-            _ => self.execute_sharing(who, name, op),
         }
     }
-
-    // ----- authority helpers -------------------------------------------
 
     pub(super) fn require_platform(
         &self,
@@ -481,12 +363,12 @@ impl Engine {
 
     // ----- organizations and users -------------------------------------
 
-    fn create_org(
+    pub(super) fn create_org(
         &mut self,
         who: Who,
         op: &'static str,
         name: &str,
-    ) -> Result<Created> {
+    ) -> Result<OrgId> {
         self.require_platform(who, op)?;
         let name = Name::new(name)?;
         if self.model.org_names.contains_key(&name) {
@@ -542,16 +424,16 @@ impl Engine {
                 self.attach(role, perm, &mut dirty);
             }
         }
-        self.index.refresh(&self.model, dirty);
-        Ok(Created::Org(org))
+        self.commit(dirty, Cascade::Nothing);
+        Ok(org)
     }
 
-    fn delete_org(
+    pub(super) fn delete_org(
         &mut self,
         who: Who,
         op: &'static str,
         org: OrgId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         self.require_platform(who, op)?;
         let Some(o) = self.model.orgs.get(org) else {
             return Err(not_found("organization", org));
@@ -595,9 +477,22 @@ impl Engine {
             let skeleton = crate::text::skeleton(o.name.as_str());
             self.model.org_skeletons.remove(&skeleton);
         }
-        self.index.refresh(&self.model, dirty);
-        self.cascade_all();
-        Ok(Created::Nothing)
+        self.commit(dirty, Cascade::All);
+        Ok(())
+    }
+
+    pub(super) fn accept_terms(
+        &mut self,
+        who: Who,
+        op: &'static str,
+        org: OrgId,
+    ) -> Result<()> {
+        self.require_platform(who, op)?;
+        let o = self.model.orgs.get_mut(org);
+        let o = o.ok_or_else(|| not_found("organization", org))?;
+        o.accepted_terms = true;
+        self.commit(Dirty::default(), Cascade::Nothing);
+        Ok(())
     }
 
     pub(super) fn create_user(
@@ -606,7 +501,7 @@ impl Engine {
         op: &'static str,
         org: OrgId,
         email: &str,
-    ) -> Result<Created> {
+    ) -> Result<UserId> {
         self.require_platform(who, op)?;
         if !self.model.orgs.contains(org) {
             return Err(not_found("organization", org));
@@ -708,13 +603,42 @@ impl Engine {
             }
             self.new_grant(uid, role, &[], &mut dirty)?;
         }
-        self.index.refresh(&self.model, dirty);
-        Ok(Created::User(uid))
+        self.commit(dirty, Cascade::Nothing);
+        Ok(uid)
+    }
+
+    pub(super) fn delete_user(
+        &mut self,
+        who: Who,
+        op: &'static str,
+        user: UserId,
+    ) -> Result<()> {
+        self.require_platform(who, op)?;
+        if !self.model.users.contains(user) {
+            return Err(not_found("user", user));
+        }
+        self.change(Cascade::All, |m, dirty| m.remove_user(user, dirty));
+        Ok(())
+    }
+
+    pub(super) fn set_platform_admin(
+        &mut self,
+        who: Who,
+        op: &'static str,
+        user: UserId,
+        admin: bool,
+    ) -> Result<()> {
+        self.require_platform(who, op)?;
+        let u = self.model.users.get_mut(user);
+        let u = u.ok_or_else(|| not_found("user", user))?;
+        u.platform_admin = admin;
+        self.commit(Dirty::default(), Cascade::Nothing);
+        Ok(())
     }
 
     // ----- objects -----------------------------------------------------
 
-    fn create_object(
+    pub(super) fn create_object(
         &mut self,
         who: Who,
         op: &'static str,
@@ -722,7 +646,7 @@ impl Engine {
         object_type: &str,
         key: &str,
         parents: &[ObjectId],
-    ) -> Result<Created> {
+    ) -> Result<ObjectId> {
         let ty = self.data_type(object_type)?;
         if !self.model.orgs.contains(org) {
             return Err(not_found("organization", org));
@@ -769,8 +693,8 @@ impl Engine {
             )
             .ok_or_else(|| limit("objects", 0))?;
         self.publish_new(id, &mut dirty);
-        self.index.refresh(&self.model, dirty);
-        Ok(Created::Object(id))
+        self.commit(dirty, Cascade::Nothing);
+        Ok(id)
     }
 
     pub(super) fn data_object(
@@ -791,12 +715,12 @@ impl Engine {
         Ok(o)
     }
 
-    fn delete_object(
+    pub(super) fn delete_object(
         &mut self,
         who: Who,
         op: &'static str,
         object: ObjectId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         self.data_object(object)?;
         self.require_action(who, op, DELETE, object)?;
         // The object, and every descendant of the same organization all of
@@ -819,18 +743,17 @@ impl Engine {
         for d in doomed.iter().rev() {
             self.model.remove_object(*d, &mut dirty);
         }
-        self.index.refresh(&self.model, dirty);
-        self.cascade_all();
-        Ok(Created::Nothing)
+        self.commit(dirty, Cascade::All);
+        Ok(())
     }
 
-    fn link_object(
+    pub(super) fn link_object(
         &mut self,
         who: Who,
         op: &'static str,
         child: ObjectId,
         parent: ObjectId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let c = self.data_object(child)?;
         let p = self.data_object(parent)?;
         if c.parents().contains(&parent) {
@@ -866,20 +789,19 @@ impl Engine {
         }
         self.require_action(who, op, UPDATE, child)?;
         self.require_action(who, op, READ, parent)?;
-        let mut dirty = Dirty::default();
-        self.model.link(child, parent, &mut dirty);
-        self.index.refresh(&self.model, dirty);
-        self.cascade(&[child]);
-        Ok(Created::Nothing)
+        self.change(Cascade::Around(&[child]), |m, dirty| {
+            m.link(child, parent, dirty)
+        });
+        Ok(())
     }
 
-    fn unlink_object(
+    pub(super) fn unlink_object(
         &mut self,
         who: Who,
         op: &'static str,
         child: ObjectId,
         parent: ObjectId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let c = self.data_object(child)?;
         if !c.parents().contains(&parent) {
             return Err(not_found(
@@ -896,9 +818,9 @@ impl Engine {
         let restrict = self.config.downstream == Downstream::Restrict;
         let family = [child, parent];
         let before = if restrict { self.underivable(&family) } else { vec![] };
-        let mut dirty = Dirty::default();
-        self.model.unlink(child, parent, &mut dirty);
-        self.index.refresh(&self.model, dirty);
+        self.change(Cascade::Nothing, |m, dirty| {
+            m.unlink(child, parent, dirty)
+        });
         if restrict {
             let orphaned: Vec<ShareId> = self
                 .underivable(&family)
@@ -907,9 +829,9 @@ impl Engine {
                 .filter(|id| before.iter().all(|(b, _)| b != id))
                 .collect();
             if !orphaned.is_empty() {
-                let mut dirty = Dirty::default();
-                self.model.relink(child, parent, &parents, &mut dirty);
-                self.index.refresh(&self.model, dirty);
+                self.change(Cascade::Nothing, |m, dirty| {
+                    m.relink(child, parent, &parents, dirty)
+                });
                 return Err(self.dependent_shares(&orphaned));
             }
         }
@@ -917,23 +839,22 @@ impl Engine {
         // they are no longer under go with the link.
         let mut dirty = Dirty::default();
         self.model.drop_stray_overrides(&ancestors, &mut dirty);
-        self.index.refresh(&self.model, dirty);
         // Shares may have reached the child only through that parent.
-        self.cascade(&family);
-        Ok(Created::Nothing)
+        self.commit(dirty, Cascade::Around(&family));
+        Ok(())
     }
 
     // ----- roles and permissions ---------------------------------------
 
-    fn create_role(
+    pub(super) fn create_role<S: AsRef<str>>(
         &mut self,
         who: Who,
         op: &'static str,
         org: OrgId,
         name: &str,
         description: &str,
-        required_bindings: &[String],
-    ) -> Result<Created> {
+        required_bindings: &[S],
+    ) -> Result<RoleId> {
         if !self.model.orgs.contains(org) {
             return Err(not_found("organization", org));
         }
@@ -954,7 +875,7 @@ impl Engine {
         }
         let mut required: SmallVec<[TypeId; 2]> = SmallVec::new();
         for t in required_bindings {
-            let ty = self.data_type(t)?;
+            let ty = self.data_type(t.as_ref())?;
             if !required.contains(&ty) {
                 required.push(ty);
             }
@@ -990,12 +911,25 @@ impl Engine {
                 self.attach(role, perm, &mut dirty);
             }
         }
-        self.index.refresh(&self.model, dirty);
-        Ok(Created::Role(role))
+        self.commit(dirty, Cascade::Nothing);
+        Ok(role)
+    }
+
+    pub(super) fn delete_role(
+        &mut self,
+        who: Who,
+        op: &'static str,
+        role: RoleId,
+    ) -> Result<()> {
+        let r = self.model.roles.get(role);
+        let r = r.ok_or_else(|| not_found("role", role))?;
+        self.require_action(who, op, DELETE, r.object)?;
+        self.change(Cascade::Nothing, |m, dirty| m.remove_role(role, dirty));
+        Ok(())
     }
 
     #[expect(clippy::too_many_arguments, reason = "one per op field")]
-    fn create_permission(
+    pub(super) fn create_permission(
         &mut self,
         who: Who,
         op: &'static str,
@@ -1005,7 +939,7 @@ impl Engine {
         object_type: &str,
         applies_to_all: bool,
         objects: &[ObjectId],
-    ) -> Result<Created> {
+    ) -> Result<PermissionId> {
         if !self.model.orgs.contains(org) {
             return Err(not_found("organization", org));
         }
@@ -1043,8 +977,23 @@ impl Engine {
             objects,
             &mut dirty,
         )?;
-        self.index.refresh(&self.model, dirty);
-        Ok(Created::Permission(id))
+        self.commit(dirty, Cascade::Nothing);
+        Ok(id)
+    }
+
+    pub(super) fn delete_permission(
+        &mut self,
+        who: Who,
+        op: &'static str,
+        permission: PermissionId,
+    ) -> Result<()> {
+        let p = self.model.permissions.get(permission);
+        let p = p.ok_or_else(|| not_found("permission", permission))?;
+        self.require_action(who, op, DELETE, p.object)?;
+        self.change(Cascade::Nothing, |m, dirty| {
+            m.remove_permission(permission, dirty)
+        });
+        Ok(())
     }
 
     /// `object` may join a list of a permission of `org` on `ty`: it
@@ -1081,13 +1030,13 @@ impl Engine {
         self.require_action(who, op, READ, object)
     }
 
-    fn add_object_to_permission(
+    pub(super) fn add_object_to_permission(
         &mut self,
         who: Who,
         op: &'static str,
         permission: PermissionId,
         object: ObjectId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let p = self
             .model
             .permissions
@@ -1121,17 +1070,17 @@ impl Engine {
         if let Some(o) = self.model.objects.get_mut(object) {
             o.add_listing(permission);
         }
-        self.index.refresh(&self.model, dirty);
-        Ok(Created::Nothing)
+        self.commit(dirty, Cascade::Nothing);
+        Ok(())
     }
 
-    fn remove_object_from_permission(
+    pub(super) fn remove_object_from_permission(
         &mut self,
         who: Who,
         op: &'static str,
         permission: PermissionId,
         object: ObjectId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let p = self
             .model
             .permissions
@@ -1156,8 +1105,8 @@ impl Engine {
         if let Some(o) = self.model.objects.get_mut(object) {
             o.remove_listing(permission);
         }
-        self.index.refresh(&self.model, dirty);
-        Ok(Created::Nothing)
+        self.commit(dirty, Cascade::Nothing);
+        Ok(())
     }
 
     /// Whether any grantee of `role` is outside the role's organization.
@@ -1181,13 +1130,13 @@ impl Engine {
         })
     }
 
-    fn add_permission_to_role(
+    pub(super) fn add_permission_to_role(
         &mut self,
         who: Who,
         op: &'static str,
         role: RoleId,
         permission: PermissionId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let r = self
             .model
             .roles
@@ -1230,17 +1179,17 @@ impl Engine {
         }
         let mut dirty = Dirty::default();
         self.attach(role, permission, &mut dirty);
-        self.index.refresh(&self.model, dirty);
-        Ok(Created::Nothing)
+        self.commit(dirty, Cascade::Nothing);
+        Ok(())
     }
 
-    fn remove_permission_from_role(
+    pub(super) fn remove_permission_from_role(
         &mut self,
         who: Who,
         op: &'static str,
         role: RoleId,
         permission: PermissionId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let r = self
             .model
             .roles
@@ -1259,20 +1208,20 @@ impl Engine {
             p.roles.shift_remove(&role);
         }
         dirty.roles.insert(role);
-        self.index.refresh(&self.model, dirty);
-        Ok(Created::Nothing)
+        self.commit(dirty, Cascade::Nothing);
+        Ok(())
     }
 
     // ----- grants ------------------------------------------------------
 
-    fn grant_role(
+    pub(super) fn grant_role(
         &mut self,
         who: Who,
         op: &'static str,
         user: UserId,
         role: RoleId,
         bindings: &[ObjectId],
-    ) -> Result<Created> {
+    ) -> Result<GrantId> {
         let r = self
             .model
             .roles
@@ -1349,17 +1298,17 @@ impl Engine {
         self.room(0, 1)?;
         let mut dirty = Dirty::default();
         let id = self.new_grant(user, role, &set, &mut dirty)?;
-        self.index.refresh(&self.model, dirty);
-        Ok(Created::Grant(id))
+        self.commit(dirty, Cascade::Nothing);
+        Ok(id)
     }
 
-    fn revoke_role(
+    pub(super) fn revoke_role(
         &mut self,
         who: Who,
         op: &'static str,
         user: UserId,
         role: RoleId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let r = self
             .model
             .roles
@@ -1373,10 +1322,8 @@ impl Engine {
             .get(user)
             .and_then(|u| u.grants.get(&role).copied())
             .ok_or_else(|| not_found("grant of role", r.name.to_string()))?;
-        let mut dirty = Dirty::default();
-        self.model.remove_grant(grant, &mut dirty);
-        self.index.refresh(&self.model, dirty);
-        Ok(Created::Nothing)
+        self.change(Cascade::Nothing, |m, dirty| m.remove_grant(grant, dirty));
+        Ok(())
     }
 }
 

@@ -9,6 +9,8 @@
 
 #[cfg(feature = "accounts")]
 mod accounts;
+mod commit;
+mod dispatch;
 mod handlers;
 mod sharing;
 mod tokens;
@@ -17,6 +19,7 @@ pub(crate) use handlers::validate_email;
 
 use serde::{Deserialize, Serialize};
 
+use self::handlers::Who;
 use crate::audit::Timestamp as Ts;
 use crate::audit::{Actor, Event, Outcome, Revision, Timestamp};
 use crate::error::{ErrorKind, MutationError, Refusal};
@@ -374,20 +377,6 @@ impl Op {
     }
 }
 
-/// What an applied op created, if anything.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Created {
-    Nothing,
-    Org(OrgId),
-    User(UserId),
-    Object(ObjectId),
-    Role(RoleId),
-    Permission(PermissionId),
-    Grant(GrantId),
-    Share(ShareId),
-    Token(TokenId),
-}
-
 /// The result of a successful mutation: its value (usually the handle of
 /// what it created) and the engine's new revision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -436,16 +425,21 @@ impl Engine {
         at: Timestamp,
         op: Op,
     ) -> Result<Revision, MutationError> {
-        self.apply_inner(actor, at, op).map(|(r, _)| r)
+        self.apply_inner(actor, at, op, Engine::execute).map(|(r, ())| r)
     }
 
-    pub(crate) fn apply_inner(
+    /// Resolves the actor, runs `run` — the op's handler — and logs the
+    /// outcome. The event records exactly the result returned: an op
+    /// logged as applied returns `Ok`, one logged as refused `Err`.
+    fn apply_inner<T>(
         &mut self,
         actor: Actor,
         at: Timestamp,
         op: Op,
-    ) -> Result<(Revision, Created), MutationError> {
-        let result = self.execute(actor, &op);
+        run: impl FnOnce(&mut Engine, Who, &Op) -> Result<T, MutationError>,
+    ) -> Result<(Revision, T), MutationError> {
+        let result =
+            self.resolve(actor, op.name()).and_then(|who| run(self, who, &op));
         let seq = self.next_event_seq();
         let outcome = match &result {
             Ok(_) => {
@@ -471,7 +465,7 @@ impl Engine {
         event.digest =
             crate::audit::digest(self.audit_key.as_ref(), prev, &event);
         self.log.push(event);
-        result.map(|c| (revision, c))
+        result.map(|value| (revision, value))
     }
 }
 
@@ -486,19 +480,6 @@ pub struct Mutator<'a> {
     at: Timestamp,
 }
 
-macro_rules! expect_created {
-    ($self:ident, $op:expr, $variant:ident) => {{
-        let (revision, created) =
-            $self.engine.apply_inner($self.actor, $self.at, $op)?;
-        match created {
-            Created::$variant(value) => Ok(Receipt { value, revision }),
-            _ => Err(MutationError::from(ErrorKind::Invalid {
-                reason: "operation created nothing".to_owned(),
-            })),
-        }
-    }};
-}
-
 impl Mutator<'_> {
     /// The engine, for lookups between mutations.
     #[must_use]
@@ -506,10 +487,23 @@ impl Mutator<'_> {
         self.engine
     }
 
+    /// Applies `op` through the dispatch; for ops that create nothing.
     fn unit(&mut self, op: Op) -> Result<Receipt<()>, MutationError> {
-        let (revision, _) =
-            self.engine.apply_inner(self.actor, self.at, op)?;
-        Ok(Receipt { value: (), revision })
+        self.run(op, Engine::execute)
+    }
+
+    /// Applies `op` by calling `handler`, which is the op's handler called
+    /// with the op's own fields — what [`Engine::execute`] calls for it,
+    /// and what a replay of the log calls — and returns the handler's
+    /// value, typed: nothing is converted after the op is applied.
+    fn run<T>(
+        &mut self,
+        op: Op,
+        handler: impl FnOnce(&mut Engine, Who, &Op) -> Result<T, MutationError>,
+    ) -> Result<Receipt<T>, MutationError> {
+        let (revision, value) =
+            self.engine.apply_inner(self.actor, self.at, op, handler)?;
+        Ok(Receipt { value, revision })
     }
 
     /// Creates an organization with the schema's default roles. Platform
@@ -524,7 +518,8 @@ impl Mutator<'_> {
         &mut self,
         name: &str,
     ) -> Result<Receipt<OrgId>, MutationError> {
-        expect_created!(self, Op::CreateOrg { name: name.to_owned() }, Org)
+        let op = Op::CreateOrg { name: name.to_owned() };
+        self.run(op, |e, who, op| e.create_org(who, op.name(), name))
     }
 
     /// Deletes an organization with its users, roles, permissions and
@@ -567,7 +562,7 @@ impl Mutator<'_> {
         email: &str,
     ) -> Result<Receipt<UserId>, MutationError> {
         let op = Op::CreateUser { org, email: email.to_owned() };
-        expect_created!(self, op, User)
+        self.run(op, |e, who, op| e.create_user(who, op.name(), org, email))
     }
 
     /// Deletes a user with its grants and personal role. Platform
@@ -621,7 +616,9 @@ impl Mutator<'_> {
             key: key.to_owned(),
             parents: parents.to_vec(),
         };
-        expect_created!(self, op, Object)
+        self.run(op, |e, who, op| {
+            e.create_object(who, op.name(), org, object_type, key, parents)
+        })
     }
 
     /// Deletes a data object; a user needs `delete` on it. Descendants
@@ -708,7 +705,10 @@ impl Mutator<'_> {
             description: description.to_owned(),
             required_bindings: types,
         };
-        expect_created!(self, op, Role)
+        self.run(op, |e, who, op| {
+            let n = op.name();
+            e.create_role(who, n, org, name, description, required_bindings)
+        })
     }
 
     /// Deletes a role with its grants; a user needs `delete` on it.
@@ -777,7 +777,18 @@ impl Mutator<'_> {
             applies_to_all,
             objects: objects.to_vec(),
         };
-        expect_created!(self, op, Permission)
+        self.run(op, |e, who, op| {
+            e.create_permission(
+                who,
+                op.name(),
+                org,
+                name,
+                action,
+                object_type,
+                applies_to_all,
+                objects,
+            )
+        })
     }
 
     /// Deletes a permission; a user needs `delete` on it.
@@ -871,7 +882,9 @@ impl Mutator<'_> {
         bindings: &[ObjectId],
     ) -> Result<Receipt<GrantId>, MutationError> {
         let op = Op::GrantRole { user, role, bindings: bindings.to_vec() };
-        expect_created!(self, op, Grant)
+        self.run(op, |e, who, op| {
+            e.grant_role(who, op.name(), user, role, bindings)
+        })
     }
 
     /// Revokes a role from a user; a user actor needs `revoke` on the role
@@ -913,7 +926,10 @@ impl Mutator<'_> {
         grantee: Grantee,
         spec: ShareSpec,
     ) -> Result<Receipt<ShareId>, MutationError> {
-        expect_created!(self, Op::Share { root, grantee, spec }, Share)
+        let op = Op::Share { root, grantee, spec: spec.clone() };
+        self.run(op, |e, who, op| {
+            e.share_op(who, op.name(), root, grantee, &spec)
+        })
     }
 
     /// Removes a share. Needs edit rights over it, or being its grantee.
@@ -1027,8 +1043,14 @@ impl Mutator<'_> {
         email: &str,
         spec: ShareSpec,
     ) -> Result<Receipt<ShareId>, MutationError> {
-        let op = Op::ShareByEmail { root, email: email.to_owned(), spec };
-        expect_created!(self, op, Share)
+        let op = Op::ShareByEmail {
+            root,
+            email: email.to_owned(),
+            spec: spec.clone(),
+        };
+        self.run(op, |e, who, op| {
+            e.share_by_email(who, op.name(), root, email, &spec)
+        })
     }
 
     /// Makes `root` public (readable by anyone, listed by
@@ -1077,19 +1099,29 @@ impl Mutator<'_> {
             scope,
             label: label.to_owned(),
             expires,
-            hash,
+            hash: hash.clone(),
         };
-        let receipt = expect_created!(self, op, Token)?;
-        match secret {
-            Some(secret) => Ok(Receipt {
-                value: (receipt.value, secret),
-                revision: receipt.revision,
-            }),
-            None => Err(ErrorKind::Invalid {
-                reason: "random source unavailable".to_owned(),
+        self.run(op, |e, who, op| {
+            let id = e.issue_token(
+                who,
+                op.name(),
+                user,
+                scope,
+                label,
+                expires,
+                &hash,
+            )?;
+            // Without a secret the op's hash is empty, which the handler
+            // refuses (it is not 64 hexadecimal digits) before it changes
+            // anything: an applied op always has its secret.
+            match secret {
+                Some(secret) => Ok((id, secret)),
+                None => Err(ErrorKind::Invalid {
+                    reason: "random source unavailable".to_owned(),
+                }
+                .into()),
             }
-            .into()),
-        }
+        })
     }
 
     /// Revokes an API token. Allowed to its user, to anyone holding
@@ -1126,15 +1158,27 @@ impl Mutator<'_> {
         time_zone: &str,
         language: &str,
     ) -> Result<Receipt<UserId>, MutationError> {
+        let password = password_field(password, false);
         let op = Op::CreateAccount {
             org,
             email: email.to_owned(),
             name: name.map(str::to_owned),
             time_zone: time_zone.to_owned(),
             language: language.to_owned(),
-            password: password_field(password, false),
+            password: password.clone(),
         };
-        expect_created!(self, op, User)
+        self.run(op, |e, who, op| {
+            e.create_account(
+                who,
+                op.name(),
+                org,
+                email,
+                name,
+                time_zone,
+                language,
+                &password,
+            )
+        })
     }
 
     /// Edits an account's name, e-mail (still unique), time zone, language

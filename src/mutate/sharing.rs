@@ -14,8 +14,8 @@ use std::collections::HashMap;
 
 use smallvec::SmallVec;
 
+use super::commit::Cascade;
 use super::handlers::{denied, invalid, not_found, Result, Who};
-use super::{Created, Op};
 use crate::engine::Downstream;
 use crate::error::ErrorKind;
 use crate::id::{ObjectId, OrgId, ShareId, TypeId, UserId};
@@ -55,65 +55,6 @@ struct Overlay {
 }
 
 impl Engine {
-    pub(super) fn execute_sharing(
-        &mut self,
-        who: Who,
-        op_name: &'static str,
-        op: &Op,
-    ) -> Result<Created> {
-        match op {
-            Op::Share { root, grantee, spec } => {
-                self.share_op(who, op_name, *root, *grantee, spec)
-            }
-            Op::Unshare { share } => self.unshare_op(who, op_name, *share),
-            Op::ShareByEmail { root, email, spec } => {
-                self.share_by_email(who, op_name, *root, email, spec)
-            }
-            Op::SetPublic { root, public } => {
-                self.set_public(who, op_name, *root, *public)
-            }
-            Op::IssueToken { user, scope, label, expires, hash } => self
-                .issue_token(
-                    who, op_name, *user, *scope, label, *expires, hash,
-                ),
-            Op::RevokeToken { token } => {
-                self.revoke_token(who, op_name, *token)
-            }
-            #[cfg(feature = "accounts")]
-            Op::CreateAccount { .. }
-            | Op::EditAccount { .. }
-            | Op::DeleteAccount { .. } => {
-                self.execute_account(who, op_name, op)
-            }
-            #[cfg(not(feature = "accounts"))]
-            Op::CreateAccount { .. }
-            | Op::EditAccount { .. }
-            | Op::DeleteAccount { .. } => {
-                let _ = (who, op_name);
-                Err(ErrorKind::FeatureDisabled { feature: "accounts" }.into())
-            }
-            Op::AcceptShare { share } => {
-                self.respond_share(who, op_name, *share, true)
-            }
-            Op::RejectShare { share } => {
-                self.respond_share(who, op_name, *share, false)
-            }
-            Op::RequestConnection { from, to } => {
-                self.request_connection(who, op_name, *from, *to)
-            }
-            Op::RespondConnection { from, to, accept } => {
-                self.respond_connection(who, op_name, *from, *to, *accept)
-            }
-            Op::Transfer { root, to } => {
-                self.transfer(who, op_name, *root, *to)
-            }
-            Op::RespondTransfer { root, accept } => {
-                self.respond_transfer(who, op_name, *root, *accept)
-            }
-            _ => Err(invalid("operation not handled")),
-        }
-    }
-
     // ----- levels held through shares -----------------------------------
 
     /// The grantees a user matches: the user, their organization, public.
@@ -382,7 +323,7 @@ impl Engine {
         root: ObjectId,
         grantee: Grantee,
         spec: &ShareSpec,
-    ) -> Result<Created> {
+    ) -> Result<ShareId> {
         let rec = self.data_object(root)?;
         let owner = rec.org;
         match grantee {
@@ -592,9 +533,8 @@ impl Engine {
                 id
             }
         };
-        self.index.refresh(&self.model, dirty);
-        self.cascade(&[root]);
-        Ok(Created::Share(id))
+        self.commit(dirty, Cascade::Around(&[root]));
+        Ok(id)
     }
 
     pub(super) fn unshare_op(
@@ -602,7 +542,7 @@ impl Engine {
         who: Who,
         op: &'static str,
         id: ShareId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let share =
             self.model.shares.get(id).ok_or_else(|| not_found("share", id))?;
         if !self.may_edit(who, share) && !self.is_grantee(who, share.grantee) {
@@ -621,20 +561,19 @@ impl Engine {
             overlay.removed.insert(id);
             self.refuse_dependents(&[root], &overlay, id)?;
         }
-        let mut dirty = Dirty::default();
-        self.model.remove_share(id, &mut dirty);
-        self.index.refresh(&self.model, dirty);
-        self.cascade(&[root]);
-        Ok(Created::Nothing)
+        self.change(Cascade::Around(&[root]), |m, dirty| {
+            m.remove_share(id, dirty)
+        });
+        Ok(())
     }
 
-    fn respond_share(
+    pub(super) fn respond_share(
         &mut self,
         who: Who,
         op: &'static str,
         id: ShareId,
         accept: bool,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let share =
             self.model.shares.get(id).ok_or_else(|| not_found("share", id))?;
         if !self.is_grantee(who, share.grantee) {
@@ -653,9 +592,8 @@ impl Engine {
         } else {
             self.model.remove_share(id, &mut dirty);
         }
-        self.index.refresh(&self.model, dirty);
-        self.cascade(&[root]);
-        Ok(Created::Nothing)
+        self.commit(dirty, Cascade::Around(&[root]));
+        Ok(())
     }
 
     // ----- derivation and downstream -----------------------------------
@@ -1000,7 +938,7 @@ impl Engine {
                 }
             }
         }
-        self.index.refresh(&self.model, dirty);
+        self.commit(dirty, Cascade::Nothing);
     }
 
     /// [`Engine::cascade`] over every root that has shares (after a
@@ -1019,13 +957,13 @@ impl Engine {
 
     // ----- connections ----------------------------------------------------
 
-    fn request_connection(
+    pub(super) fn request_connection(
         &mut self,
         who: Who,
         op: &'static str,
         from: OrgId,
         to: OrgId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         for o in [from, to] {
             if !self.model.orgs.contains(o) {
                 return Err(not_found("organization", o));
@@ -1050,17 +988,18 @@ impl Engine {
         self.model
             .connections
             .insert(key, Connection { from, to, accepted: false });
-        Ok(Created::Nothing)
+        self.commit(Dirty::default(), Cascade::Nothing);
+        Ok(())
     }
 
-    fn respond_connection(
+    pub(super) fn respond_connection(
         &mut self,
         who: Who,
         op: &'static str,
         from: OrgId,
         to: OrgId,
         accept: bool,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let key = pair_key(from, to);
         let pending = self
             .model
@@ -1081,18 +1020,19 @@ impl Engine {
         } else {
             self.model.connections.shift_remove(&key);
         }
-        Ok(Created::Nothing)
+        self.commit(Dirty::default(), Cascade::Nothing);
+        Ok(())
     }
 
     // ----- ownership transfer --------------------------------------------
 
-    fn transfer(
+    pub(super) fn transfer(
         &mut self,
         who: Who,
         op: &'static str,
         root: ObjectId,
         to: OrgId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let owner = self.data_object(root)?.org;
         if !self.model.orgs.contains(to) {
             return Err(not_found("organization", to));
@@ -1104,16 +1044,17 @@ impl Engine {
         self.require_action(who, op, DELETE, root)?;
         self.require_connected(owner, to)?;
         self.model.transfers.insert(root, to);
-        Ok(Created::Nothing)
+        self.commit(Dirty::default(), Cascade::Nothing);
+        Ok(())
     }
 
-    fn respond_transfer(
+    pub(super) fn respond_transfer(
         &mut self,
         who: Who,
         op: &'static str,
         root: ObjectId,
         accept: bool,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let to = self
             .model
             .transfers
@@ -1122,11 +1063,10 @@ impl Engine {
             .ok_or_else(|| not_found("pending transfer", root))?;
         self.require_member(who, op, to)?;
         self.model.transfers.shift_remove(&root);
-        if !accept {
-            return Ok(Created::Nothing);
-        }
-        let Some(owner) = self.model.objects.get(root).map(|o| o.org) else {
-            return Ok(Created::Nothing);
+        let owner = self.model.objects.get(root).map(|o| o.org);
+        let Some(owner) = owner.filter(|_| accept) else {
+            self.commit(Dirty::default(), Cascade::Nothing);
+            return Ok(());
         };
         let mut dirty = Dirty::default();
         for o in self.subtree(root) {
@@ -1159,8 +1099,7 @@ impl Engine {
             }
             dirty.objects.insert(o);
         }
-        self.index.refresh(&self.model, dirty);
-        self.cascade(&[root]);
-        Ok(Created::Nothing)
+        self.commit(dirty, Cascade::Around(&[root]));
+        Ok(())
     }
 }

@@ -1,10 +1,10 @@
 //! API tokens, public visibility and sharing by e-mail.
 
+use super::commit::Cascade;
 use super::handlers::{denied, invalid, not_found, Result, Who};
-use super::Created;
 use crate::audit::Timestamp;
 use crate::decision::Subject;
-use crate::id::{Name, ObjectId, TokenId, UserId};
+use crate::id::{Name, ObjectId, ShareId, TokenId, UserId};
 use crate::model::Dirty;
 use crate::schema::{READ, UPDATE};
 use crate::share::{
@@ -21,7 +21,7 @@ impl Engine {
         root: ObjectId,
         email: &str,
         spec: &ShareSpec,
-    ) -> Result<Created> {
+    ) -> Result<ShareId> {
         // Authority first, so that outsiders cannot probe which e-mails
         // have accounts.
         self.data_object(root)?;
@@ -45,7 +45,7 @@ impl Engine {
         op: &'static str,
         root: ObjectId,
         public: bool,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         self.data_object(root)?;
         let existing =
             self.model.share_keys.get(&(root, Grantee::Public)).copied();
@@ -57,7 +57,7 @@ impl Engine {
             (true, None) => {
                 let spec = ShareSpec::read_only();
                 self.share_op(who, op, root, Grantee::Public, &spec)
-                    .map(|_| Created::Nothing)
+                    .map(|_| ())
             }
             (false, Some(id)) => self.unshare_op(who, op, id),
         }
@@ -95,7 +95,7 @@ impl Engine {
         label: &str,
         expires: Option<Timestamp>,
         hash: &str,
-    ) -> Result<Created> {
+    ) -> Result<TokenId> {
         let u = self
             .model
             .users
@@ -144,7 +144,8 @@ impl Engine {
         if let Some(o) = scope.and_then(|s| self.model.objects.get_mut(s)) {
             o.links_mut().rare_mut().tokens.insert(id);
         }
-        Ok(Created::Token(id))
+        self.commit(Dirty::default(), Cascade::Nothing);
+        Ok(id)
     }
 
     pub(super) fn revoke_token(
@@ -152,7 +153,7 @@ impl Engine {
         who: Who,
         op: &'static str,
         token: TokenId,
-    ) -> Result<Created> {
+    ) -> Result<()> {
         let t = self
             .model
             .tokens
@@ -176,7 +177,8 @@ impl Engine {
             return Err(denied(op, "only the token's user, an administrator of its scope or a platform administrator may revoke it"));
         }
         self.model.remove_token(token);
-        Ok(Created::Nothing)
+        self.commit(Dirty::default(), Cascade::Nothing);
+        Ok(())
     }
 
     /// Verifies an API token's secret at time `now` and returns the subject
