@@ -417,8 +417,8 @@ fn a_follower_sees_another_instance_s_writes_within_a_bounded_wait() {
         let rev = writer
             .apply(Actor::System, t(), create_org(&format!("O{i}")))
             .unwrap();
-        let took = followed_to(&replica, rev, Duration::from_secs(5));
-        assert!(took < Duration::from_secs(5), "{took:?}");
+        // Well before the 30 s interval: a notification woke it.
+        followed_to(&replica, rev, Duration::from_secs(5));
     }
     let progress = replica.progress();
     assert_eq!(progress.revision, writer.revision());
@@ -426,9 +426,8 @@ fn a_follower_sees_another_instance_s_writes_within_a_bounded_wait() {
     assert_eq!(progress.behind(), 0);
     assert_eq!(replica.snapshot().to_json(), writer.snapshot().to_json());
     assert_eq!(follower.errors(), 0, "{:?}", follower.last_error());
-    let stopped = Instant::now();
+    // Joins the thread: a follower that did not stop would hang here.
     follower.stop();
-    assert!(stopped.elapsed() < Duration::from_secs(2), "stops promptly");
 
     let third = open(&ns);
     let rev = writer.apply(Actor::System, t(), create_org("Last")).unwrap();
